@@ -1,0 +1,230 @@
+// Package handler is sidelog's log/slog handler: it hands records to one
+// writer goroutine that stores them in batches through a
+// [sidelog.BatchWriter], so a log call never waits for the disk.
+//
+// The caller only clones the slog.Record, captures the context's
+// [sidelog.Scope] (and an OpenTelemetry span context when there is no
+// trace id in the scope) and puts them into a bounded queue. Encoding the
+// attributes as JSON, mapping the reserved keys of package sidelog to
+// Record fields, truncation and sanitising all happen in the writer
+// goroutine. See docs/handler.md for the options, the overflow policy and
+// what happens when the database is unavailable.
+package handler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// Overflow says what Handle does when the queue is full.
+type Overflow int
+
+const (
+	// Block makes the caller wait for room in the queue for at most
+	// Options.BlockTimeout; then the record is dropped and counted.
+	Block Overflow = iota
+	// DropNewest drops the record at once and counts it.
+	DropNewest
+)
+
+// Defaults of the Options fields left zero.
+const (
+	DefaultQueueSize       = 65536
+	DefaultQueueBytes      = 32 << 20
+	DefaultBatchSize       = 1000
+	DefaultFlushInterval   = 200 * time.Millisecond
+	DefaultBlockTimeout    = 100 * time.Millisecond
+	DefaultMaxRetryTime    = 10 * time.Second
+	DefaultMaxMessageBytes = 64 << 10
+	DefaultMaxAttrsBytes   = 64 << 10
+	DefaultMaxAttrs        = 1024
+	DefaultMaxDepth        = 32
+)
+
+// ErrDropped is returned by Handle when the record was not queued: the
+// queue was full (it is counted in Stats.Dropped) or the handler was closed
+// (the record went to the fallback and is counted in Stats.Failed).
+// slog.Logger ignores it.
+var ErrDropped = sidelog.Errorf(sidelog.EUNAVAILABLE, "log record dropped")
+
+// Options configure a Handler. The zero value is usable: every zero field
+// takes its default.
+type Options struct {
+	// Level is the minimum level handled; nil means slog.LevelInfo. A
+	// *slog.LevelVar changes it at run time.
+	Level slog.Leveler
+
+	// Logger is the Record.Logger of every record, unless a record carries
+	// a "logger" attribute.
+	Logger string
+
+	// AddSource adds the caller's location as the attribute "source", an
+	// object {"function", "file", "line"} as in slog.JSONHandler. It is an
+	// attribute, not Record.Logger, so the logger name stays a small set of
+	// values that filter well.
+	AddSource bool
+
+	// QueueSize bounds the number of queued records (default 65536);
+	// QueueBytes their approximate memory (default 32 MiB), counting the
+	// message and the attributes' strings the queue keeps alive.
+	QueueSize  int
+	QueueBytes int64
+
+	// Overflow is the policy when the queue is full (default Block), and
+	// BlockTimeout how long Block waits (default 100ms).
+	Overflow     Overflow
+	BlockTimeout time.Duration
+
+	// BatchSize records are written in one WriteBatch (default 1000); a
+	// batch is written when it is full or FlushInterval (default 200ms)
+	// has passed.
+	BatchSize     int
+	FlushInterval time.Duration
+
+	// MaxRetryTime is how long a batch is retried while the store answers
+	// EUNAVAILABLE before it goes to the fallback (default 10s).
+	MaxRetryTime time.Duration
+
+	// Fallback receives, as JSON lines, the records that cannot be stored
+	// (default os.Stderr). Writes to it are serialised.
+	Fallback io.Writer
+
+	// Caps on what one record may hold. Longer messages and attribute
+	// JSON are cut with a visible "…[truncated N bytes]" marker.
+	MaxMessageBytes int // default 64 KiB; also caps Record.Error
+	MaxAttrsBytes   int // default 64 KiB, the whole Attrs JSON
+	MaxAttrs        int // default 1024 attributes, groups included
+	MaxDepth        int // default 32 levels of groups
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Level == nil {
+		r.Level = slog.LevelInfo
+	}
+	setDefault(&r.QueueSize, DefaultQueueSize)
+	setDefault(&r.QueueBytes, DefaultQueueBytes)
+	setDefault(&r.BlockTimeout, DefaultBlockTimeout)
+	setDefault(&r.BatchSize, DefaultBatchSize)
+	setDefault(&r.FlushInterval, DefaultFlushInterval)
+	setDefault(&r.MaxRetryTime, DefaultMaxRetryTime)
+	setDefault(&r.MaxMessageBytes, DefaultMaxMessageBytes)
+	setDefault(&r.MaxAttrsBytes, DefaultMaxAttrsBytes)
+	setDefault(&r.MaxAttrs, DefaultMaxAttrs)
+	setDefault(&r.MaxDepth, DefaultMaxDepth)
+	// The JSON encoder keeps room for closing braces and the truncation
+	// marker inside MaxAttrsBytes.
+	r.MaxAttrsBytes = max(r.MaxAttrsBytes, minAttrsBytes+r.MaxDepth)
+	r.MaxMessageBytes = max(r.MaxMessageBytes, 64)
+	if r.Fallback == nil {
+		r.Fallback = os.Stderr
+	}
+	return r
+}
+
+func setDefault[T int | int64 | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
+}
+
+// Handler is a slog.Handler that stores records through a
+// sidelog.BatchWriter. Handlers derived with WithAttrs and WithGroup share
+// the queue, the writer goroutine and the counters of the Handler New
+// returned; Flush, Close and Stats on any of them act on that pipeline.
+type Handler struct {
+	p  *pipeline
+	st *state // nil for a handler with no attributes or groups
+}
+
+var _ slog.Handler = (*Handler)(nil)
+
+// New returns a Handler writing to w and starts its writer goroutine. Call
+// Close to drain the queue and stop it. opts may be nil.
+func New(w sidelog.BatchWriter, opts *Options) *Handler {
+	o := opts.withDefaults()
+	return &Handler{p: newPipeline(w, o)}
+}
+
+// Enabled reports whether records at level are handled.
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= h.p.level.Level()
+}
+
+// Handle queues r for the writer goroutine. It never waits for the disk:
+// with the Block policy it waits at most Options.BlockTimeout for room in
+// the queue. It returns ErrDropped when the record was not queued. The
+// context is read for its sidelog.Scope and OpenTelemetry span; its
+// cancellation is ignored.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	var it item
+	it.rec = r.Clone()
+	it.st = h.st
+	it.scope = sidelog.ScopeFrom(ctx)
+	if it.scope.TraceID == "" {
+		it.captureSpan(ctx)
+	}
+	size, resolve := scanRecord(&it.rec)
+	if resolve {
+		it.rec = resolveRecord(it.rec)
+	}
+	it.size = size
+	return h.p.enqueue(&it)
+}
+
+// WithAttrs returns a Handler whose records carry attrs, inside the groups
+// opened so far. LogValuers among them are resolved now.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return &Handler{p: h.p, st: h.st.withAttrs(attrs)}
+}
+
+// WithGroup returns a Handler whose later attributes, the record's
+// included, are nested in a group named name. An empty name returns h.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &Handler{p: h.p, st: h.st.withGroup(name)}
+}
+
+// Flush waits until every record queued before the call has been written
+// or given to the fallback. It returns ctx's error if ctx ends first, and
+// an EUNAVAILABLE error if some records went to the fallback meanwhile.
+func (h *Handler) Flush(ctx context.Context) error { return h.p.flush(ctx) }
+
+// Close writes everything queued and stops the writer goroutine. If ctx
+// ends first, what is left goes to the fallback and Close returns ctx's
+// error. Close may be called more than once; after it, Handle writes
+// records to the fallback and counts them as failed.
+func (h *Handler) Close(ctx context.Context) error { return h.p.close(ctx) }
+
+// Stats returns the pipeline's counters.
+func (h *Handler) Stats() Stats { return h.p.stats() }
+
+// Stats counts what the pipeline did since New.
+type Stats struct {
+	Written    int64 // records the store committed
+	Dropped    int64 // records refused because the queue was full
+	Failed     int64 // records written to the fallback instead of the store
+	Retries    int64 // WriteBatch calls that failed and were retried
+	QueueDepth int   // records waiting for the writer
+	QueueBytes int64 // their approximate memory
+	Batches    int64 // committed WriteBatch calls
+
+	LastBatchLatency time.Duration // duration of the last committed WriteBatch
+	MaxBatchLatency  time.Duration // the longest one
+}
+
+var errClosed = errors.New("handler closed")

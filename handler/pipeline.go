@@ -1,0 +1,423 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// maxBackoff caps the wait between retries of a failing batch, and is how
+// often a store that stayed unavailable is probed.
+const maxBackoff = 2 * time.Second
+
+// pipeline is the queue and the writer goroutine shared by a Handler and
+// the handlers derived from it.
+//
+// The queue is a ring of items under a mutex: a producer copies its item
+// into the slot after the last one; the writer converts items in place,
+// without the lock, from the slots before that, and frees the slots once
+// converted, so a batch that is being retried is outside the queue's
+// bounds (at most one batch of it). BenchmarkQueue compares it with a
+// channel.
+type pipeline struct {
+	w     sidelog.BatchWriter
+	o     Options
+	level slog.Leveler
+
+	mu      sync.Mutex
+	ring    []item
+	head, n int
+	bytes   int64
+	enq     int64         // items ever queued
+	waiting int           // producers blocked for room
+	space   chan struct{} // closed when room frees up; nil if no one waits
+	closed  bool
+
+	wake      chan struct{} // a full batch or a blocked producer
+	flushReq  chan *flushWaiter
+	closing   chan struct{} // closed by Close
+	abort     chan struct{} // closed when Close's ctx ends
+	done      chan struct{} // closed when the writer returns
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	abortOnce sync.Once
+
+	// Writer-goroutine state.
+	conv      *converter
+	batch     []sidelog.Record
+	processed int64 // items written or failed
+	waiters   []*flushWaiter
+	down      bool      // the store stayed unavailable past MaxRetryTime
+	lastProbe time.Time // when a down store was last tried
+
+	written, dropped, failed, retries, batches atomic.Int64
+	inflight                                   atomic.Int64
+	lastLat, maxLat                            atomic.Int64
+
+	fbMu sync.Mutex // serialises writes to the fallback
+}
+
+type flushWaiter struct {
+	target int64
+	done   chan struct{}
+}
+
+func newPipeline(w sidelog.BatchWriter, o Options) *pipeline {
+	o.BatchSize = min(o.BatchSize, o.QueueSize)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &pipeline{
+		w: w, o: o, level: o.Level,
+		ring:     make([]item, o.QueueSize),
+		wake:     make(chan struct{}, 1),
+		flushReq: make(chan *flushWaiter),
+		closing:  make(chan struct{}),
+		abort:    make(chan struct{}),
+		done:     make(chan struct{}),
+		ctx:      ctx, cancel: cancel,
+	}
+	p.conv = newConverter(&p.o)
+	go p.run()
+	return p
+}
+
+// enqueue copies it into the queue, applying the overflow policy.
+func (p *pipeline) enqueue(it *item) error {
+	var timer *time.Timer
+	timedOut := false
+	p.mu.Lock()
+	for !p.fits(it.size) && !p.closed && p.o.Overflow == Block && !timedOut {
+		if timer == nil {
+			timer = time.NewTimer(p.o.BlockTimeout)
+			defer timer.Stop()
+		}
+		if p.space == nil {
+			p.space = make(chan struct{})
+		}
+		ch := p.space
+		p.waiting++
+		p.mu.Unlock()
+		p.signal()
+		select {
+		case <-ch:
+		case <-timer.C:
+			timedOut = true
+		}
+		p.mu.Lock()
+		p.waiting--
+	}
+	switch {
+	case p.closed:
+		p.mu.Unlock()
+		p.fallbackItem(it)
+		return ErrDropped
+	case !p.fits(it.size):
+		p.mu.Unlock()
+		p.dropped.Add(1)
+		return ErrDropped
+	}
+	i := p.head + p.n
+	if i >= len(p.ring) {
+		i -= len(p.ring)
+	}
+	p.ring[i] = *it
+	p.n++
+	p.bytes += it.size
+	p.enq++
+	wake := p.n == p.o.BatchSize || p.bytes >= p.o.QueueBytes/2 && p.bytes-it.size < p.o.QueueBytes/2
+	p.mu.Unlock()
+	if wake {
+		p.signal()
+	}
+	return nil
+}
+
+// fits reports whether an item of size bytes can join the queue now. A
+// lone item always fits, however large.
+func (p *pipeline) fits(size int64) bool {
+	return !p.closed && p.n < len(p.ring) && (p.n == 0 || p.bytes+size <= p.o.QueueBytes)
+}
+
+func (p *pipeline) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine.
+func (p *pipeline) run() {
+	defer close(p.done)
+	defer p.cancel()
+	tick := time.NewTicker(p.o.FlushInterval)
+	defer tick.Stop()
+	for {
+		all := false
+		select {
+		case <-p.wake:
+		case <-tick.C:
+			all = true
+		case w := <-p.flushReq:
+			p.waiters = append(p.waiters, w)
+			all = true
+		case <-p.closing:
+			p.drain(true)
+			p.release()
+			return
+		}
+		p.drain(all)
+	}
+}
+
+// drain writes full batches, or everything queued when all is set or
+// someone waits for room.
+func (p *pipeline) drain(all bool) {
+	for {
+		p.mu.Lock()
+		head, n := p.head, min(p.n, p.o.BatchSize)
+		urgent := all || p.waiting > 0 || p.closed || p.bytes >= p.o.QueueBytes/2
+		p.mu.Unlock()
+		if n == 0 || n < p.o.BatchSize && !urgent {
+			break
+		}
+		p.writeSlots(head, n)
+	}
+	p.notifyWaiters()
+}
+
+// writeSlots converts the n items from head, frees their slots and stores
+// them.
+func (p *pipeline) writeSlots(head, n int) {
+	recs := p.batch[:0]
+	var size int64
+	for k := 0; k < n; k++ {
+		i := head + k
+		if i >= len(p.ring) {
+			i -= len(p.ring)
+		}
+		it := &p.ring[i]
+		size += it.size
+		recs = append(recs, p.conv.convert(it))
+		*it = item{}
+	}
+	p.inflight.Store(int64(n))
+	p.mu.Lock()
+	p.head = (head + n) % len(p.ring)
+	p.n -= n
+	p.bytes -= size
+	if p.space != nil {
+		close(p.space)
+		p.space = nil
+	}
+	p.mu.Unlock()
+
+	p.store(recs)
+	p.inflight.Store(0)
+	p.processed += int64(n)
+	clear(recs)
+	p.batch = recs[:0]
+	p.notifyWaiters()
+}
+
+// store writes recs, retrying while the store is unavailable, and gives
+// them to the fallback when it stays so past MaxRetryTime.
+func (p *pipeline) store(recs []sidelog.Record) {
+	if p.down && time.Since(p.lastProbe) < maxBackoff && !p.aborted() {
+		p.fallback(recs)
+		return
+	}
+	start := time.Now()
+	backoff := 10 * time.Millisecond
+	for {
+		if p.aborted() {
+			p.fallback(recs)
+			return
+		}
+		err := p.writeBatch(recs)
+		switch {
+		case err == nil:
+			p.down = false
+			return
+		case sidelog.ErrorCode(err) == sidelog.EINVALID:
+			p.split(recs)
+			return
+		case p.down || time.Since(start)+backoff > p.o.MaxRetryTime:
+			p.down, p.lastProbe = true, time.Now()
+			p.fallback(recs)
+			return
+		}
+		p.retries.Add(1)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-p.abort:
+			t.Stop()
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// writeBatch calls the store once and counts a success.
+func (p *pipeline) writeBatch(recs []sidelog.Record) error {
+	t0 := time.Now()
+	err := p.w.WriteBatch(p.ctx, recs)
+	if err != nil {
+		return err
+	}
+	lat := int64(time.Since(t0))
+	p.lastLat.Store(lat)
+	if lat > p.maxLat.Load() {
+		p.maxLat.Store(lat)
+	}
+	p.batches.Add(1)
+	p.written.Add(int64(len(recs)))
+	return nil
+}
+
+// split stores a batch the store called invalid in halves, to find the
+// records that cannot be stored and keep the others.
+func (p *pipeline) split(recs []sidelog.Record) {
+	if len(recs) == 1 {
+		p.fallback(recs)
+		return
+	}
+	for _, half := range [][]sidelog.Record{recs[:len(recs)/2], recs[len(recs)/2:]} {
+		switch err := p.writeBatch(half); {
+		case err == nil:
+		case sidelog.ErrorCode(err) == sidelog.EINVALID:
+			p.split(half)
+		default:
+			p.fallback(half)
+		}
+	}
+}
+
+func (p *pipeline) aborted() bool {
+	select {
+	case <-p.abort:
+		return true
+	default:
+		return false
+	}
+}
+
+// fallback writes recs to Options.Fallback as JSON lines and counts them
+// as failed.
+func (p *pipeline) fallback(recs []sidelog.Record) {
+	p.failed.Add(int64(len(recs)))
+	p.fbMu.Lock()
+	defer p.fbMu.Unlock()
+	var line []byte
+	for i := range recs {
+		b, err := json.Marshal(&recs[i])
+		if err != nil {
+			continue
+		}
+		line = append(append(line[:0], b...), '\n')
+		p.o.Fallback.Write(line) // nowhere left to report a failure
+	}
+}
+
+// fallbackItem converts one item on the caller's goroutine, after Close.
+func (p *pipeline) fallbackItem(it *item) {
+	c := newConverter(&p.o)
+	p.fallback([]sidelog.Record{c.convert(it)})
+}
+
+func (p *pipeline) notifyWaiters() {
+	keep := p.waiters[:0]
+	for _, w := range p.waiters {
+		if w.target <= p.processed {
+			close(w.done)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	clear(p.waiters[len(keep):])
+	p.waiters = keep
+}
+
+// release answers every flush waiter when the writer stops.
+func (p *pipeline) release() {
+	for _, w := range p.waiters {
+		close(w.done)
+	}
+	p.waiters = nil
+	for {
+		select {
+		case w := <-p.flushReq:
+			close(w.done)
+		default:
+			return
+		}
+	}
+}
+
+func (p *pipeline) flush(ctx context.Context) error {
+	failed := p.failed.Load()
+	p.mu.Lock()
+	w := &flushWaiter{target: p.enq, done: make(chan struct{})}
+	p.mu.Unlock()
+	select {
+	case p.flushReq <- w:
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if n := p.failed.Load() - failed; n > 0 {
+		return sidelog.Errorf(sidelog.EUNAVAILABLE, "%d log records could not be stored and went to the fallback", n)
+	}
+	return nil
+}
+
+func (p *pipeline) close(ctx context.Context) error {
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		if p.space != nil {
+			close(p.space)
+			p.space = nil
+		}
+		p.mu.Unlock()
+		close(p.closing)
+	})
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+	}
+	p.abortOnce.Do(func() {
+		close(p.abort)
+		p.cancel()
+	})
+	<-p.done
+	return ctx.Err()
+}
+
+func (p *pipeline) stats() Stats {
+	p.mu.Lock()
+	depth, bytes := p.n, p.bytes
+	p.mu.Unlock()
+	return Stats{
+		Written:          p.written.Load(),
+		Dropped:          p.dropped.Load(),
+		Failed:           p.failed.Load(),
+		Retries:          p.retries.Load(),
+		QueueDepth:       depth + int(p.inflight.Load()),
+		QueueBytes:       bytes,
+		Batches:          p.batches.Load(),
+		LastBatchLatency: time.Duration(p.lastLat.Load()),
+		MaxBatchLatency:  time.Duration(p.maxLat.Load()),
+	}
+}
