@@ -41,7 +41,11 @@ type encoder struct {
 	stack        []grp // the groups open in buf
 	droppedAttrs int
 	droppedBytes int64
+	arena        []byte // finished objects are copied here: one allocation for many records
 }
+
+// arenaSize is the size of the chunks finished objects are copied into.
+const arenaSize = 64 << 10
 
 type grp struct {
 	mark  int  // len(buf) before the group's key
@@ -184,7 +188,12 @@ func (e *encoder) finish() []byte {
 		return nil
 	}
 	e.buf = append(e.buf, '}')
-	return bytes.Clone(e.buf)
+	n := len(e.buf)
+	if cap(e.arena)-len(e.arena) < n {
+		e.arena = make([]byte, 0, max(arenaSize, n))
+	}
+	e.arena = append(e.arena, e.buf...)
+	return e.arena[len(e.arena)-n : len(e.arena) : len(e.arena)]
 }
 
 // valueCost estimates the bytes of a dropped value, for the marker.
