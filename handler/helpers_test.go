@@ -18,7 +18,7 @@ type memWriter struct {
 	mu    sync.Mutex
 	recs  []sidelog.Record
 	calls int
-	fail  func(call int) error
+	fail  func(call int, recs []sidelog.Record) error
 }
 
 func (w *memWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
@@ -26,7 +26,7 @@ func (w *memWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error
 	defer w.mu.Unlock()
 	w.calls++
 	if w.fail != nil {
-		if err := w.fail(w.calls); err != nil {
+		if err := w.fail(w.calls, recs); err != nil {
 			return err
 		}
 	}
@@ -35,6 +35,12 @@ func (w *memWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error
 		w.recs = append(w.recs, recs[i])
 	}
 	return nil
+}
+
+func (w *memWriter) setFail(f func(call int, recs []sidelog.Record) error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fail = f
 }
 
 func (w *memWriter) records() []sidelog.Record {

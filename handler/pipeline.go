@@ -12,7 +12,7 @@ import (
 )
 
 // maxBackoff caps the wait between retries of a failing batch, and is how
-// often a store that stayed unavailable is probed.
+// often a store that stayed unavailable is probed (MaxRetryTime if less).
 const maxBackoff = 2 * time.Second
 
 // pipeline is the queue and the writer goroutine shared by a Handler and
@@ -227,7 +227,7 @@ func (p *pipeline) writeSlots(head, n int) {
 // store writes recs, retrying while the store is unavailable, and gives
 // them to the fallback when it stays so past MaxRetryTime.
 func (p *pipeline) store(recs []sidelog.Record) {
-	if p.down && time.Since(p.lastProbe) < maxBackoff && !p.aborted() {
+	if p.down && time.Since(p.lastProbe) < min(maxBackoff, p.o.MaxRetryTime) && !p.aborted() {
 		p.fallback(recs)
 		return
 	}
