@@ -58,6 +58,7 @@ CREATE TABLE rollup (
 	minute      INTEGER NOT NULL, -- Unix minutes
 	level_class INTEGER NOT NULL, -- sidelog.LevelClass
 	kind        INTEGER NOT NULL,
+	status_class INTEGER NOT NULL, -- status / 100, or 0 without a status
 	n           INTEGER NOT NULL,
-	PRIMARY KEY (minute, level_class, kind)
+	PRIMARY KEY (minute, level_class, kind, status_class)
 ) WITHOUT ROWID;

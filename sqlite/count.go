@@ -1,0 +1,228 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// classCounts returns the segment's record counts by rollup class (minute
+// zeroed). They are read once and then kept up to date by the writer.
+func (s *segment) classCounts(ctx context.Context) (map[rollupKey]int64, error) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.counts != nil {
+		return s.counts, nil
+	}
+	r, err := s.reader()
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	rows, err := r.QueryContext(ctx, `SELECT level_class, kind, status_class, sum(n) FROM rollup GROUP BY 1, 2, 3`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	counts := map[rollupKey]int64{}
+	for rows.Next() {
+		var k rollupKey
+		var n int64
+		if err := rows.Scan(&k.levelClass, &k.kind, &k.statusClass, &n); err != nil {
+			return nil, err
+		}
+		counts[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err)
+	}
+	s.counts = counts
+	return counts, nil
+}
+
+// addCounts adds a committed batch's rollup to the cached class counts.
+func (s *segment) addCounts(roll map[rollupKey]int64) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.counts == nil {
+		return // not loaded yet: the next load reads the committed rollup
+	}
+	for k, n := range roll {
+		k.minute = 0
+		s.counts[k] += n
+	}
+}
+
+// resetCounts forgets the cached class counts after rows were removed.
+func (s *segment) resetCounts() {
+	s.cmu.Lock()
+	s.counts = nil
+	s.cmu.Unlock()
+}
+
+// rollupWhere returns conditions on the rollup table equivalent to f, or
+// false when f asks something the rollup cannot answer exactly.
+func rollupWhere(f sidelog.Filter) (*where, bool) {
+	g := f
+	g.MinLevel, g.MaxLevel, g.Kinds, g.MinStatus, g.MaxStatus, g.Since, g.Until = nil, nil, nil, 0, 0, time.Time{}, time.Time{}
+	if !reflect.ValueOf(g).IsZero() {
+		return nil, false
+	}
+	w := &where{}
+	if f.MinLevel != nil {
+		c, ok := classStart(*f.MinLevel)
+		if !ok {
+			return nil, false
+		}
+		w.add("level_class >= ?", c)
+	}
+	if f.MaxLevel != nil {
+		c, ok := classStart(*f.MaxLevel + 1)
+		if !ok {
+			return nil, false
+		}
+		w.add("level_class < ?", c)
+	}
+	if len(f.Kinds) > 0 {
+		w.add("kind IN ("+placeholders(len(f.Kinds))+")", kindArgs(f.Kinds)...)
+	}
+	if f.MinStatus > 0 {
+		if f.MinStatus%100 != 0 {
+			return nil, false
+		}
+		w.add("status_class >= ?", f.MinStatus/100)
+	}
+	if f.MaxStatus > 0 {
+		if f.MaxStatus%100 != 99 {
+			return nil, false
+		}
+		w.add("status_class BETWEEN 1 AND ?", f.MaxStatus/100)
+	}
+	for _, t := range []time.Time{f.Since, f.Until} {
+		if !t.IsZero() && t.UnixNano()%int64(time.Minute) != 0 {
+			return nil, false
+		}
+	}
+	if !f.Since.IsZero() {
+		w.add("minute >= ?", f.Since.UnixNano()/int64(time.Minute))
+	}
+	if !f.Until.IsZero() {
+		w.add("minute < ?", f.Until.UnixNano()/int64(time.Minute))
+	}
+	return w, true
+}
+
+// classStart returns the level class that begins exactly at l.
+func classStart(l slog.Level) (int, bool) {
+	for c := 0; c < 4; c++ {
+		if lo, _ := classLevelRange(c); lo == l {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// Count returns the number of records matching f. Filters on level class,
+// kind, status class and whole minutes are answered from the rollup.
+func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
+	if err := validate(f); err != nil {
+		return 0, err
+	}
+	rw, fromRollup := rollupWhere(f)
+	var total int64
+	for _, s := range db.segmentsFor(f) {
+		r, err := s.reader()
+		if err != nil {
+			if err = ignoreGone(err); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		var n int64
+		if fromRollup {
+			err = r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM rollup`+rw.String(), rw.args...).Scan(&n)
+		} else {
+			w := conditions(f, plan{useClassIndex: true})
+			addTimeBounds(w, f)
+			err = r.QueryRowContext(ctx, `SELECT count(*) FROM logs l`+w.String(), w.args...).Scan(&n)
+		}
+		if err != nil {
+			return 0, classify(fmt.Errorf("count %s: %w", segmentName(s.day), err))
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// maxBuckets bounds a histogram's size.
+const maxBuckets = 10000
+
+// Histogram counts the records matching f by level class in buckets of
+// width step from f.Since to f.Until. Whole-minute questions on level,
+// kind and status class are answered from the per-minute rollup.
+func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duration) ([]sidelog.Bucket, error) {
+	if err := validate(f); err != nil {
+		return nil, err
+	}
+	if f.Since.IsZero() || f.Until.IsZero() || step <= 0 {
+		return nil, sidelog.Errorf(sidelog.EINVALID, "a histogram needs since, until and a positive step")
+	}
+	n := int64((f.Until.Sub(f.Since) + step - 1) / step)
+	if n > maxBuckets {
+		return nil, sidelog.Errorf(sidelog.EINVALID, "%d buckets is too many (at most %d): use a wider step", n, maxBuckets)
+	}
+	out := make([]sidelog.Bucket, n)
+	for i := range out {
+		out[i].Start = f.Since.Add(time.Duration(i) * step).UTC()
+	}
+	rw, fromRollup := rollupWhere(f)
+	fromRollup = fromRollup && step%time.Minute == 0
+	since := f.Since.UnixNano()
+	for _, s := range db.segmentsFor(f) {
+		r, err := s.reader()
+		if err != nil {
+			if err = ignoreGone(err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var q string
+		var args []any
+		if fromRollup {
+			q = `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
+			args = append([]any{since, int64(step)}, rw.args...)
+		} else {
+			w := conditions(f, plan{useClassIndex: true})
+			addTimeBounds(w, f)
+			q = `SELECT (l.ts - ?) / ?, CASE WHEN l.level < 0 THEN 0 WHEN l.level < 4 THEN 1 WHEN l.level < 8 THEN 2 ELSE 3 END, count(*) FROM logs l` +
+				w.String() + ` GROUP BY 1, 2`
+			args = append([]any{since, int64(step)}, w.args...)
+		}
+		if err := addBuckets(ctx, r, q, args, out); err != nil {
+			return nil, classify(fmt.Errorf("histogram %s: %w", segmentName(s.day), err))
+		}
+	}
+	return out, nil
+}
+
+func addBuckets(ctx context.Context, r *sql.DB, q string, args []any, out []sidelog.Bucket) error {
+	rows, err := r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, class, n int64
+		if err := rows.Scan(&b, &class, &n); err != nil {
+			return err
+		}
+		if b >= 0 && b < int64(len(out)) && class >= 0 && class < 4 {
+			out[b].Counts[class] += n
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,270 @@
+// Package sqlite is sidelog's log store: SQLite files in WAL mode, written by
+// one writer in batched transactions and read by a pool of readers.
+//
+// The file the user names (logs.db) is a catalog; the records live in one
+// segment file per UTC day in the directory beside it (logs.db.d/). Retention
+// drops or compacts whole day files, so removing a million old rows never
+// holds the lock that writers need and gives the space back at once; queries
+// walk the segments newest first and look the same as over one table.
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// MinSQLiteVersion is the oldest SQLite the store accepts: earlier versions
+// have the WAL-reset bug that can corrupt a database written by one
+// connection while others checkpoint.
+const MinSQLiteVersion = "3.51.3"
+
+// Options configure a store. The zero value is usable.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock before failing
+	// with EUNAVAILABLE. Default 5s.
+	BusyTimeout time.Duration
+	// MustExist makes Open fail with ENOTFOUND instead of creating a new
+	// database; operator tools use it so that a mistyped path is an error.
+	MustExist bool
+}
+
+// DB is a log database. It implements sidelog.Store and is safe for
+// concurrent use.
+type DB struct {
+	path    string
+	dir     string
+	opts    Options
+	catalog *sql.DB
+
+	mu   sync.Mutex // guards segs
+	segs map[int64]*segment
+
+	wmu sync.Mutex // serialises writers
+}
+
+var _ sidelog.Store = (*DB)(nil)
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// Open opens the log database at path, creating it (and its segment
+// directory path+".d") unless opts.MustExist, and migrates it. A file that is
+// not a SQLite database is EINVALID; one written by a newer sidelog is
+// ECONFLICT.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if err := checkFile(path, opts.MustExist); err != nil {
+		return nil, err
+	}
+	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[int64]*segment{}}
+	if err := os.MkdirAll(db.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create segment directory: %w", err)
+	}
+	cat, err := db.openWriter(ctx, path, "catalog")
+	if err != nil {
+		return nil, err
+	}
+	cat.SetMaxOpenConns(2)
+	db.catalog = cat
+	if err := db.loadSegments(); err != nil {
+		cat.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// checkFile tells a missing file, an empty one and a non-SQLite one apart
+// before SQLite gets to see it.
+func checkFile(path string, mustExist bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if mustExist {
+			return sidelog.Errorf(sidelog.ENOTFOUND, "no log database at %s", path)
+		}
+		return nil
+	}
+	if err != nil {
+		return sidelog.Errorf(sidelog.EINVALID, "cannot open %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return sidelog.Errorf(sidelog.EINVALID, "%s is a directory, not a log database", path)
+	}
+	head := make([]byte, len(sqliteMagic))
+	n, err := io.ReadFull(f, head)
+	if n == 0 && (err == io.EOF || err == nil) {
+		return nil // an empty file becomes a new database
+	}
+	if !bytes.Equal(head[:n], sqliteMagic) {
+		return sidelog.Errorf(sidelog.EINVALID, "%s is not a SQLite database", path)
+	}
+	return nil
+}
+
+// openWriter opens a file for writing with one connection, turns on WAL
+// (and checks that it took), checks the SQLite version and migrates it.
+func (db *DB) openWriter(ctx context.Context, path, set string) (*sql.DB, error) {
+	h, err := openDB(path, false, int(db.opts.BusyTimeout/time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	h.SetMaxOpenConns(1)
+	if err := setupWriter(ctx, h, set); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	return h, nil
+}
+
+func setupWriter(ctx context.Context, h *sql.DB, set string) error {
+	var mode string
+	if err := h.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
+		return classify(err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	var ver string
+	if err := h.QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&ver); err != nil {
+		return err
+	}
+	if versionLess(ver, MinSQLiteVersion) {
+		return fmt.Errorf("SQLite %s is older than %s", ver, MinSQLiteVersion)
+	}
+	return migrate(ctx, h, set)
+}
+
+// versionLess compares dotted version strings numerically.
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// SQLiteVersion returns the version of the SQLite library the store uses.
+func (db *DB) SQLiteVersion(ctx context.Context) (string, error) {
+	var v string
+	err := db.catalog.QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&v)
+	return v, err
+}
+
+// Path returns the catalog file's path.
+func (db *DB) Path() string { return db.path }
+
+// loadSegments finds the day files in the segment directory.
+func (db *DB) loadSegments() error {
+	ents, err := os.ReadDir(db.dir)
+	if err != nil {
+		return fmt.Errorf("list segments: %w", err)
+	}
+	for _, e := range ents {
+		day, ok := parseSegmentName(e.Name())
+		if !ok {
+			continue
+		}
+		db.segs[day] = newSegment(db, day)
+	}
+	return nil
+}
+
+const dayNanos = int64(24 * time.Hour)
+
+// dayOf returns the UTC day number of a Unix-nanosecond time.
+func dayOf(ns int64) int64 {
+	d := ns / dayNanos
+	if ns < 0 && ns%dayNanos != 0 {
+		d--
+	}
+	return d
+}
+
+func segmentName(day int64) string {
+	return time.Unix(day*86400, 0).UTC().Format("2006-01-02") + ".db"
+}
+
+func parseSegmentName(name string) (int64, bool) {
+	base, ok := strings.CutSuffix(name, ".db")
+	if !ok {
+		return 0, false
+	}
+	t, err := time.Parse("2006-01-02", base)
+	if err != nil {
+		return 0, false
+	}
+	return t.Unix() / 86400, true
+}
+
+// days returns the segment days, newest first.
+func (db *DB) days() []int64 {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	ds := make([]int64, 0, len(db.segs))
+	for d := range db.segs {
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] > ds[j] })
+	return ds
+}
+
+func (db *DB) segment(day int64) *segment {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.segs[day]
+}
+
+// segmentForWrite returns the day's segment, creating it if needed.
+func (db *DB) segmentForWrite(ctx context.Context, day int64) (*segment, error) {
+	db.mu.Lock()
+	s := db.segs[day]
+	if s == nil {
+		s = newSegment(db, day)
+		db.segs[day] = s
+	}
+	db.mu.Unlock()
+	if err := s.openWriter(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes every file. Records handed to WriteBatch before Close are
+// stored; the handler's Close must run first to drain its queue.
+func (db *DB) Close() error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var errs []error
+	for _, s := range db.segs {
+		errs = append(errs, s.close())
+	}
+	errs = append(errs, db.catalog.Close())
+	return errors.Join(errs...)
+}

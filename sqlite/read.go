@@ -1,0 +1,465 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// selectRecord reads every column of a record, strings resolved through
+// the dictionaries.
+const selectRecord = `SELECT l.id, l.ts, l.level, l.kind,
+	(SELECT s FROM dict WHERE id = l.logger), (SELECT s FROM msgs WHERE id = l.msg),
+	l.request_id, l.trace_id, l.span_id, l.user_id, l.tenant_id,
+	(SELECT s FROM dict WHERE id = l.method), (SELECT s FROM dict WHERE id = l.path),
+	(SELECT s FROM dict WHERE id = l.route), l.status, l.duration, l.client_ip,
+	(SELECT s FROM dict WHERE id = l.user_agent), (SELECT s FROM msgs WHERE id = l.err), l.attrs
+	FROM logs l`
+
+// scanRecord reads one row of selectRecord from a segment of the given day.
+func scanRecord(rows interface{ Scan(...any) error }, day int64) (sidelog.Record, error) {
+	var (
+		r                                                 sidelog.Record
+		rowid, ts, level, kind                            int64
+		logger, msg, reqID, traceID, spanID, user, tenant sql.NullString
+		method, path, route, ip, ua, errText, attrs       sql.NullString
+		status, dur                                       sql.NullInt64
+	)
+	if err := rows.Scan(&rowid, &ts, &level, &kind, &logger, &msg, &reqID, &traceID, &spanID, &user, &tenant,
+		&method, &path, &route, &status, &dur, &ip, &ua, &errText, &attrs); err != nil {
+		return r, err
+	}
+	r.ID = makeID(day, rowid)
+	r.Time = time.Unix(0, ts).UTC()
+	r.Level, r.Kind = slog.Level(level), sidelog.Kind(kind)
+	r.Logger, r.Message = logger.String, msg.String
+	r.RequestID, r.TraceID, r.SpanID = reqID.String, traceID.String, spanID.String
+	r.UserID, r.TenantID = user.String, tenant.String
+	r.Method, r.Path, r.Route = method.String, path.String, route.String
+	r.Status, r.Duration = int(status.Int64), time.Duration(dur.Int64)
+	r.ClientIP, r.UserAgent, r.Error = ip.String, ua.String, errText.String
+	if attrs.Valid {
+		r.Attrs = json.RawMessage(attrs.String)
+	}
+	return r, nil
+}
+
+// where is a WHERE clause under construction.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// validate rejects filters that cannot mean anything.
+func validate(f sidelog.Filter) error {
+	switch {
+	case f.MinLevel != nil && f.MaxLevel != nil && *f.MinLevel > *f.MaxLevel:
+		return sidelog.Errorf(sidelog.EINVALID, "minimum level %v is above maximum level %v", *f.MinLevel, *f.MaxLevel)
+	case !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since):
+		return sidelog.Errorf(sidelog.EINVALID, "until (%s) is before since (%s)", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	case f.MinStatus < 0 || f.MaxStatus < 0 || (f.MaxStatus != 0 && f.MinStatus > f.MaxStatus):
+		return sidelog.Errorf(sidelog.EINVALID, "bad status range %d..%d", f.MinStatus, f.MaxStatus)
+	}
+	for _, k := range f.Kinds {
+		if int(k) >= len(sidelog.Kinds()) {
+			return sidelog.Errorf(sidelog.EINVALID, "unknown kind %d", k)
+		}
+	}
+	if f.Text != "" {
+		if _, err := ftsQuery(f.Text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conditions returns the segment-independent conditions of f. Conditions on
+// low-cardinality columns are written with a unary + when common so that
+// SQLite walks the rowid (newest first) instead of sorting an index range;
+// see plan.
+func conditions(f sidelog.Filter, p plan) *where {
+	w := &where{}
+	col := func(name string, indexed bool) string {
+		if indexed {
+			return "l." + name
+		}
+		return "+l." + name
+	}
+	if f.MinLevel != nil {
+		w.add(col("level", p.useClassIndex)+" >= ?", int64(*f.MinLevel))
+	}
+	if f.MaxLevel != nil {
+		w.add(col("level", p.useClassIndex)+" <= ?", int64(*f.MaxLevel))
+	}
+	if len(f.Kinds) > 0 {
+		w.add(col("kind", p.useClassIndex)+" IN ("+placeholders(len(f.Kinds))+")", kindArgs(f.Kinds)...)
+	}
+	if f.MinStatus > 0 {
+		w.add(col("status", p.useClassIndex)+" >= ?", f.MinStatus)
+	}
+	if f.MaxStatus > 0 {
+		w.add(col("status", p.useClassIndex)+" <= ?", f.MaxStatus)
+	}
+	for _, c := range []struct{ col, v string }{
+		{"request_id", f.RequestID}, {"trace_id", f.TraceID}, {"user_id", f.UserID},
+		{"tenant_id", f.TenantID}, {"client_ip", f.ClientIP},
+	} {
+		if c.v != "" {
+			w.add("l."+c.col+" = ?", c.v)
+		}
+	}
+	if f.Logger != "" {
+		w.add("l.logger = (SELECT id FROM dict WHERE s = ?)", f.Logger)
+	}
+	if f.Method != "" {
+		w.add("l.method = (SELECT id FROM dict WHERE s = ?)", strings.ToUpper(f.Method))
+	}
+	if f.Path != "" {
+		if prefix, ok := strings.CutSuffix(f.Path, "*"); ok {
+			w.add("l.path IN (SELECT id FROM dict WHERE s >= ? AND s < ?)", prefix, prefix+"\U0010FFFF")
+		} else {
+			w.add("l.path = (SELECT id FROM dict WHERE s = ?)", f.Path)
+		}
+	}
+	if f.Text != "" {
+		q, _ := ftsQuery(f.Text)
+		w.add("(l.msg IN (SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?) OR l.err IN (SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?))", q, q)
+	}
+	return w
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+func kindArgs(ks []sidelog.Kind) []any {
+	out := make([]any, len(ks))
+	for i, k := range ks {
+		out[i] = int64(k)
+	}
+	return out
+}
+
+// plan is how one segment is searched.
+type plan struct {
+	skip          bool // no record of the segment can match
+	useClassIndex bool // the level/kind/status condition is rare: use its index
+}
+
+// rareFraction is the share of rows below which an index range on level,
+// kind or status beats walking rowids newest first (which finds 50 matches
+// within about 50/fraction rows).
+const rareFraction = 0.01
+
+// planFor decides how to search s for f from the segment's class counts.
+func planFor(ctx context.Context, s *segment, f sidelog.Filter) (plan, error) {
+	if f.MinLevel == nil && f.MaxLevel == nil && len(f.Kinds) == 0 && f.MinStatus == 0 && f.MaxStatus == 0 {
+		return plan{}, nil
+	}
+	counts, err := s.classCounts(ctx)
+	if err != nil {
+		return plan{}, err
+	}
+	var total, match int64
+	for k, n := range counts {
+		total += n
+		if classMayMatch(k, f) {
+			match += n
+		}
+	}
+	if match == 0 {
+		return plan{skip: true}, nil
+	}
+	return plan{useClassIndex: float64(match) < rareFraction*float64(total)}, nil
+}
+
+// classMayMatch reports whether records of the class key may match f's
+// level, kind and status conditions.
+func classMayMatch(k rollupKey, f sidelog.Filter) bool {
+	lo, hi := classLevelRange(int(k.levelClass))
+	if f.MinLevel != nil && hi < *f.MinLevel {
+		return false
+	}
+	if f.MaxLevel != nil && lo > *f.MaxLevel {
+		return false
+	}
+	if len(f.Kinds) > 0 {
+		found := false
+		for _, kind := range f.Kinds {
+			found = found || int8(kind) == k.kind
+		}
+		if !found {
+			return false
+		}
+	}
+	if f.MinStatus > 0 || f.MaxStatus > 0 {
+		if k.statusClass == 0 {
+			return false
+		}
+		slo, shi := int(k.statusClass)*100, int(k.statusClass)*100+99
+		if (f.MinStatus > 0 && shi < f.MinStatus) || (f.MaxStatus > 0 && slo > f.MaxStatus) {
+			return false
+		}
+	}
+	return true
+}
+
+// classLevelRange returns the levels a level class spans.
+func classLevelRange(c int) (lo, hi slog.Level) {
+	const minL, maxL = slog.Level(-1 << 31), slog.Level(1<<31 - 1)
+	switch c {
+	case 0:
+		return minL, slog.LevelInfo - 1
+	case 1:
+		return slog.LevelInfo, slog.LevelWarn - 1
+	case 2:
+		return slog.LevelWarn, slog.LevelError - 1
+	}
+	return slog.LevelError, maxL
+}
+
+// segmentsFor returns the segments that may hold records of f, newest first.
+func (db *DB) segmentsFor(f sidelog.Filter) []*segment {
+	var out []*segment
+	for _, d := range db.days() {
+		if !f.Since.IsZero() && d < dayOf(f.Since.UnixNano()) {
+			continue
+		}
+		if !f.Until.IsZero() && d > dayOf(f.Until.UnixNano()-1) {
+			continue
+		}
+		if s := db.segment(d); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rowRange turns f's time bounds into rowid bounds within one segment:
+// rows are stored in time order, so the bounds let SQLite walk a rowid range.
+func rowRange(ctx context.Context, r *sql.DB, f sidelog.Filter, day int64) (lo, hi int64, err error) {
+	lo, hi = 1, 1<<62
+	first := func(t time.Time) (int64, error) {
+		var id sql.NullInt64
+		err := r.QueryRowContext(ctx, `SELECT id FROM logs WHERE ts >= ? ORDER BY ts, id LIMIT 1`, t.UnixNano()).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 1 << 62, nil
+		}
+		return id.Int64, err
+	}
+	if !f.Since.IsZero() && dayOf(f.Since.UnixNano()) == day {
+		if lo, err = first(f.Since); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !f.Until.IsZero() && dayOf(f.Until.UnixNano()-1) == day {
+		if hi, err = first(f.Until); err != nil {
+			return 0, 0, err
+		}
+	}
+	return lo, hi, nil
+}
+
+// Query returns one page of records matching f, newest first.
+func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (sidelog.Result, error) {
+	if err := validate(f); err != nil {
+		return sidelog.Result{}, err
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var res sidelog.Result
+	afterDay, afterRow := int64(1<<31), int64(1<<62)
+	if p.After.ID != 0 {
+		afterDay, afterRow = splitID(p.After.ID)
+	}
+	for _, s := range db.segmentsFor(f) {
+		if s.day > afterDay {
+			continue
+		}
+		before := int64(1 << 62)
+		if s.day == afterDay {
+			before = afterRow
+		}
+		recs, err := s.query(ctx, f, before, limit-len(res.Records))
+		if err != nil {
+			return sidelog.Result{}, err
+		}
+		res.Records = append(res.Records, recs...)
+		if len(res.Records) >= limit {
+			res.Next = sidelog.Cursor{ID: res.Records[len(res.Records)-1].ID}
+			break
+		}
+	}
+	return res, nil
+}
+
+// query returns up to limit records of the segment matching f with rowid
+// below before, newest first.
+func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, limit int) ([]sidelog.Record, error) {
+	p, err := planFor(ctx, s, f)
+	if err != nil || p.skip {
+		return nil, err
+	}
+	r, err := s.reader()
+	if err != nil {
+		return nil, ignoreGone(err)
+	}
+	lo, hi, err := rowRange(ctx, r, f, s.day)
+	if err != nil {
+		return nil, classify(err)
+	}
+	w := conditions(f, p)
+	w.add("l.id >= ? AND l.id < ?", lo, min(hi, before))
+	addTimeBounds(w, f)
+	rows, err := r.QueryContext(ctx, selectRecord+w.String()+" ORDER BY l.id DESC LIMIT ?", append(w.args, limit)...)
+	if err != nil {
+		return nil, classify(fmt.Errorf("query %s: %w", segmentName(s.day), err))
+	}
+	defer rows.Close()
+	var out []sidelog.Record
+	for rows.Next() {
+		rec, err := scanRecord(rows, s.day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, classify(rows.Err())
+}
+
+// addTimeBounds keeps exact time bounds beside the rowid range, unindexed.
+func addTimeBounds(w *where, f sidelog.Filter) {
+	if !f.Since.IsZero() {
+		w.add("+l.ts >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		w.add("+l.ts < ?", f.Until.UnixNano())
+	}
+}
+
+// ignoreGone treats a segment removed by retention as empty.
+func ignoreGone(err error) error {
+	if sidelog.ErrorCode(err) == sidelog.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// Get returns the record with the given id.
+func (db *DB) Get(ctx context.Context, id int64) (sidelog.Record, error) {
+	day, rowid := splitID(id)
+	notFound := sidelog.Errorf(sidelog.ENOTFOUND, "no record %d", id)
+	s := db.segment(day)
+	if s == nil {
+		return sidelog.Record{}, notFound
+	}
+	r, err := s.reader()
+	if err != nil {
+		return sidelog.Record{}, notFound
+	}
+	rec, err := scanRecord(r.QueryRowContext(ctx, selectRecord+" WHERE l.id = ?", rowid), day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sidelog.Record{}, notFound
+	}
+	return rec, classify(err)
+}
+
+// scanChunk is how many rows Scan reads per statement; reading in chunks
+// keeps no read transaction open for long, so checkpoints are never held up.
+const scanChunk = 1000
+
+// Scan yields every record matching f, oldest first.
+func (db *DB) Scan(ctx context.Context, f sidelog.Filter) iter.Seq2[sidelog.Record, error] {
+	return func(yield func(sidelog.Record, error) bool) {
+		if err := validate(f); err != nil {
+			yield(sidelog.Record{}, err)
+			return
+		}
+		segs := db.segmentsFor(f)
+		for i := len(segs) - 1; i >= 0; i-- {
+			if !segs[i].scan(ctx, f, yield) {
+				return
+			}
+		}
+	}
+}
+
+// scan yields the segment's matching records oldest first; it returns false
+// when the caller stopped or an error was yielded.
+func (s *segment) scan(ctx context.Context, f sidelog.Filter, yield func(sidelog.Record, error) bool) bool {
+	p, err := planFor(ctx, s, f)
+	if p.skip {
+		return true
+	}
+	r, rerr := s.reader()
+	if err == nil {
+		err = ignoreGone(rerr)
+		if rerr != nil && err == nil {
+			return true
+		}
+	}
+	var lo, hi int64
+	if err == nil {
+		lo, hi, err = rowRange(ctx, r, f, s.day)
+	}
+	if err != nil {
+		return yield(sidelog.Record{}, classify(err)) && false
+	}
+	p.useClassIndex = false // a scan reads in rowid order anyway
+	for {
+		w := conditions(f, p)
+		w.add("l.id >= ? AND l.id < ?", lo, hi)
+		addTimeBounds(w, f)
+		recs, err := s.chunk(ctx, r, w)
+		if err != nil {
+			return yield(sidelog.Record{}, err) && false
+		}
+		for _, rec := range recs {
+			if !yield(rec, nil) {
+				return false
+			}
+		}
+		if len(recs) < scanChunk {
+			return true
+		}
+		_, last := splitID(recs[len(recs)-1].ID)
+		lo = last + 1
+	}
+}
+
+func (s *segment) chunk(ctx context.Context, r *sql.DB, w *where) ([]sidelog.Record, error) {
+	rows, err := r.QueryContext(ctx, selectRecord+w.String()+" ORDER BY l.id LIMIT ?", append(w.args, scanChunk)...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	out := make([]sidelog.Record, 0, 64)
+	for rows.Next() {
+		rec, err := scanRecord(rows, s.day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, classify(rows.Err())
+}

@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/sidelog/sidelog"
+)
+
+// segment is one day's file. Its writer connection and reader pool are
+// opened when first needed.
+type segment struct {
+	db   *DB
+	day  int64
+	path string
+
+	mu sync.Mutex // guards w, r
+	w  *sql.DB    // one connection; nil until the first write
+	r  *sql.DB    // reader pool; nil until the first read
+
+	// Writer state, guarded by DB.wmu.
+	nextRow int64            // the next rowid to assign
+	dict    map[string]int64 // cached dict ids
+	msgs    map[string]int64 // cached msgs ids
+
+	cmu    sync.Mutex          // guards counts
+	counts map[rollupKey]int64 // records by class (minute zero); nil until read
+}
+
+func newSegment(db *DB, day int64) *segment {
+	return &segment{db: db, day: day, path: filepath.Join(db.dir, segmentName(day))}
+}
+
+// openWriter opens (creating and migrating) the segment for writing.
+func (s *segment) openWriter(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w != nil {
+		return nil
+	}
+	w, err := s.db.openWriter(ctx, s.path, "segment")
+	if err != nil {
+		return err
+	}
+	var max sql.NullInt64
+	if err := w.QueryRowContext(ctx, `SELECT max(id) FROM logs`).Scan(&max); err != nil {
+		w.Close()
+		return classify(err)
+	}
+	s.w, s.nextRow = w, max.Int64+1
+	s.dict, s.msgs = map[string]int64{}, map[string]int64{}
+	return nil
+}
+
+// reader returns the segment's reader pool, opening it if needed. A segment
+// whose file has gone (dropped by retention) is ENOTFOUND.
+func (s *segment) reader() (*sql.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.r != nil {
+		return s.r, nil
+	}
+	if _, err := os.Stat(s.path); err != nil {
+		return nil, sidelog.Errorf(sidelog.ENOTFOUND, "segment %s is gone", filepath.Base(s.path))
+	}
+	r, err := openDB(s.path, true, int(s.db.opts.BusyTimeout.Milliseconds()))
+	if err != nil {
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(2)
+	s.r = r
+	return r, nil
+}
+
+// close closes the segment's connections; it may be opened again later.
+func (s *segment) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+		s.w = nil
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+		s.r = nil
+	}
+	return errors.Join(errs...)
+}
+
+// forgetCaches drops the writer's cached ids after a failed transaction,
+// since ids handed out inside it no longer exist.
+func (s *segment) forgetCaches(ctx context.Context) {
+	s.dict, s.msgs = map[string]int64{}, map[string]int64{}
+	var max sql.NullInt64
+	if s.w != nil && s.w.QueryRowContext(ctx, `SELECT max(id) FROM logs`).Scan(&max) == nil {
+		s.nextRow = max.Int64 + 1
+	}
+}
+
+// sqliteCoder is implemented by the driver's error type.
+type sqliteCoder interface{ Code() int }
+
+// SQLite's primary result codes that may pass by themselves.
+const (
+	codeBusy     = 5
+	codeLocked   = 6
+	codeReadOnly = 8
+	codeIOErr    = 10
+	codeFull     = 13
+	codeCantOpen = 14
+)
+
+// classify turns driver errors that may pass by themselves (a lock, a full
+// disk, a read-only file) into EUNAVAILABLE, keeping the original wrapped.
+func classify(err error) error {
+	var c sqliteCoder
+	if err == nil || !errors.As(err, &c) {
+		return err
+	}
+	switch c.Code() & 0xff {
+	case codeBusy, codeLocked, codeReadOnly, codeIOErr, codeFull, codeCantOpen:
+		return &unavailable{err: err}
+	}
+	return err
+}
+
+// unavailable is an EUNAVAILABLE error that keeps the driver's error.
+type unavailable struct{ err error }
+
+func (u *unavailable) Error() string { return fmt.Sprintf("log database unavailable: %v", u.err) }
+func (u *unavailable) Unwrap() []error {
+	return []error{u.err, &sidelog.Error{Code: sidelog.EUNAVAILABLE, Message: "log database unavailable: " + u.err.Error()}}
+}

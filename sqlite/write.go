@@ -1,0 +1,251 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// rowsPerInsert is how many rows one INSERT statement carries; multi-row
+// VALUES cut the per-row cost of database/sql and the driver.
+const rowsPerInsert = 100
+
+const logColumns = `id, ts, level, kind, logger, msg, request_id, trace_id, span_id, user_id, tenant_id,
+	method, path, route, status, duration, client_ip, user_agent, err, attrs`
+
+const colsPerRow = 20
+
+var insertSQL = func() [rowsPerInsert + 1]string {
+	var out [rowsPerInsert + 1]string
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", colsPerRow), ",") + ")"
+	for n := 1; n <= rowsPerInsert; n++ {
+		out[n] = "INSERT INTO logs(" + logColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", n), ",")
+	}
+	return out
+}()
+
+// WriteBatch stores recs, one transaction per day segment they fall in, and
+// sets their ID (and Time, when it was zero). A record's day is that of its
+// time in UTC.
+func (db *DB) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	now := time.Now()
+	for i := range recs {
+		if recs[i].Time.IsZero() {
+			recs[i].Time = now
+		}
+	}
+	// Keep the batch in time order so rowid order stays time order; a
+	// stable sort leaves equal times in arrival order.
+	if !sort.SliceIsSorted(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) }) {
+		sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) })
+	}
+	for start := 0; start < len(recs); {
+		day := dayOf(recs[start].Time.UnixNano())
+		end := start + 1
+		for end < len(recs) && dayOf(recs[end].Time.UnixNano()) == day {
+			end++
+		}
+		if err := db.writeDay(ctx, day, recs[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+func (db *DB) writeDay(ctx context.Context, day int64, recs []sidelog.Record) error {
+	s, err := db.segmentForWrite(ctx, day)
+	if err != nil {
+		return classify(err)
+	}
+	if err := s.write(ctx, recs); err != nil {
+		s.forgetCaches(ctx)
+		return classify(err)
+	}
+	return nil
+}
+
+// write inserts recs into the segment in one transaction.
+func (s *segment) write(ctx context.Context, recs []sidelog.Record) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	first := s.nextRow
+	args := make([]any, 0, rowsPerInsert*colsPerRow)
+	roll := map[rollupKey]int64{}
+	for i := 0; i < len(recs); i += rowsPerInsert {
+		chunk := recs[i:min(i+rowsPerInsert, len(recs))]
+		args = args[:0]
+		for j := range chunk {
+			r := &chunk[j]
+			row, err := s.rowArgs(ctx, tx, first+int64(i+j), r)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+			roll[rollupKeyOf(r)]++
+		}
+		if _, err := tx.ExecContext(ctx, insertSQL[len(chunk)], args...); err != nil {
+			return fmt.Errorf("insert logs: %w", err)
+		}
+	}
+	if err := addRollup(ctx, tx, roll); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.nextRow = first + int64(len(recs))
+	s.addCounts(roll)
+	for i := range recs {
+		recs[i].ID = makeID(s.day, first+int64(i))
+	}
+	return nil
+}
+
+// rowArgs returns the column values of one record in logColumns order.
+func (s *segment) rowArgs(ctx context.Context, tx *sql.Tx, rowid int64, r *sidelog.Record) ([]any, error) {
+	var ids [6]any // logger, msg, method, path, route, user agent
+	var err error
+	for k, v := range [...]struct {
+		s   string
+		msg bool
+	}{{r.Logger, false}, {r.Message, true}, {r.Method, false}, {r.Path, false}, {r.Route, false}, {r.UserAgent, false}} {
+		if v.s == "" && !v.msg {
+			continue
+		}
+		if ids[k], err = s.intern(ctx, tx, v.s, v.msg); err != nil {
+			return nil, err
+		}
+	}
+	var errID any
+	if r.Error != "" {
+		if errID, err = s.intern(ctx, tx, r.Error, true); err != nil {
+			return nil, err
+		}
+	}
+	return []any{rowid, r.Time.UnixNano(), int64(r.Level), int64(r.Kind), ids[0], ids[1],
+		nullStr(r.RequestID), nullStr(r.TraceID), nullStr(r.SpanID), nullStr(r.UserID), nullStr(r.TenantID),
+		ids[2], ids[3], ids[4], nullInt(int64(r.Status)), nullInt(int64(r.Duration)), nullStr(r.ClientIP), ids[5],
+		errID, attrsText(r.Attrs)}, nil
+}
+
+// intern returns the id of str in the dict (or, for messages and errors,
+// the full-text-indexed msgs) table, adding it if new.
+func (s *segment) intern(ctx context.Context, tx *sql.Tx, str string, msg bool) (int64, error) {
+	cache, table := s.dict, "dict"
+	if msg {
+		cache, table = s.msgs, "msgs"
+	}
+	if id, ok := cache[str]; ok {
+		return id, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE s = ?`, str).Scan(&id)
+	if err == sql.ErrNoRows {
+		err = tx.QueryRowContext(ctx, `INSERT INTO `+table+`(s) VALUES (?) RETURNING id`, str).Scan(&id)
+		if err == nil && msg {
+			_, err = tx.ExecContext(ctx, `INSERT INTO msgs_fts(rowid, s) VALUES (?, ?)`, id, str)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("intern %s: %w", table, err)
+	}
+	if len(cache) >= maxCached {
+		clear(cache)
+	}
+	cache[str] = id
+	return id, nil
+}
+
+// maxCached bounds each of the writer's string caches.
+const maxCached = 50000
+
+type rollupKey struct {
+	minute      int64
+	levelClass  int8
+	kind        int8
+	statusClass int8
+}
+
+func rollupKeyOf(r *sidelog.Record) rollupKey {
+	return rollupKey{
+		minute:      floorDiv(r.Time.UnixNano(), int64(time.Minute)),
+		levelClass:  int8(sidelog.LevelClass(r.Level)),
+		kind:        int8(r.Kind),
+		statusClass: statusClass(r.Status),
+	}
+}
+
+func statusClass(status int) int8 {
+	if status < 100 || status > 599 {
+		return 0
+	}
+	return int8(status / 100)
+}
+
+func addRollup(ctx context.Context, tx *sql.Tx, roll map[rollupKey]int64) error {
+	for k, n := range roll {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rollup(minute, level_class, kind, status_class, n)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+			k.minute, k.levelClass, k.kind, k.statusClass, n); err != nil {
+			return fmt.Errorf("update rollup: %w", err)
+		}
+	}
+	return nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a < 0 && a%b != 0 {
+		q--
+	}
+	return q
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// attrsText returns attrs as stored: NULL when empty, the JSON text when
+// valid, and otherwise the bytes wrapped as a JSON string so nothing is lost.
+func attrsText(a json.RawMessage) any {
+	if len(a) == 0 || string(a) == "{}" || string(a) == "null" {
+		return nil
+	}
+	if json.Valid(a) {
+		return string(a)
+	}
+	b, _ := json.Marshal(map[string]string{"!invalid_attrs": string(a)})
+	return string(b)
+}
+
+// makeID combines a segment day and a rowid into a record ID that sorts in
+// time order across segments.
+func makeID(day, rowid int64) int64 { return day<<32 | rowid }
+
+// splitID is the reverse of makeID.
+func splitID(id int64) (day, rowid int64) { return id >> 32, id & (1<<32 - 1) }
