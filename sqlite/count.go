@@ -135,21 +135,15 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	rw, fromRollup := rollupWhere(f)
 	var total int64
 	for _, s := range db.segmentsFor(f) {
-		r, err := s.reader()
-		if err != nil {
-			if err = ignoreGone(err); err != nil {
-				return 0, err
-			}
-			continue
-		}
 		var n int64
-		if fromRollup {
-			err = r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM rollup`+rw.String(), rw.args...).Scan(&n)
-		} else {
+		err := s.withReader(func(r *sql.DB) error {
+			if fromRollup {
+				return r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM rollup`+rw.String(), rw.args...).Scan(&n)
+			}
 			w := conditions(f, plan{useClassIndex: true})
 			addTimeBounds(w, f)
-			err = r.QueryRowContext(ctx, `SELECT count(*) FROM logs l`+w.String(), w.args...).Scan(&n)
-		}
+			return r.QueryRowContext(ctx, `SELECT count(*) FROM logs l`+w.String(), w.args...).Scan(&n)
+		})
 		if err != nil {
 			return 0, classify(fmt.Errorf("count %s: %w", segmentName(s.day), err))
 		}
@@ -183,13 +177,6 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	fromRollup = fromRollup && step%time.Minute == 0
 	since := f.Since.UnixNano()
 	for _, s := range db.segmentsFor(f) {
-		r, err := s.reader()
-		if err != nil {
-			if err = ignoreGone(err); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		var q string
 		var args []any
 		if fromRollup {
@@ -198,11 +185,11 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 		} else {
 			w := conditions(f, plan{useClassIndex: true})
 			addTimeBounds(w, f)
-			q = `SELECT (l.ts - ?) / ?, CASE WHEN l.level < 0 THEN 0 WHEN l.level < 4 THEN 1 WHEN l.level < 8 THEN 2 ELSE 3 END, count(*) FROM logs l` +
-				w.String() + ` GROUP BY 1, 2`
+			q = `SELECT (l.ts - ?) / ?, ` + levelClassSQL + `, count(*) FROM logs l` + w.String() + ` GROUP BY 1, 2`
 			args = append([]any{since, int64(step)}, w.args...)
 		}
-		if err := addBuckets(ctx, r, q, args, out); err != nil {
+		err := s.withReader(func(r *sql.DB) error { return addBuckets(ctx, r, q, args, out) })
+		if err != nil {
 			return nil, classify(fmt.Errorf("histogram %s: %w", segmentName(s.day), err))
 		}
 	}

@@ -54,6 +54,8 @@ type DB struct {
 	segs map[int64]*segment
 
 	wmu sync.Mutex // serialises writers
+
+	cleanMu sync.Mutex // serialises retention runs, the only file swappers
 }
 
 var _ sidelog.Store = (*DB)(nil)

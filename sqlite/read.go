@@ -316,35 +316,44 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 // query returns up to limit records of the segment matching f with rowid
 // below before, newest first.
 func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, limit int) ([]sidelog.Record, error) {
-	p, err := planFor(ctx, s, f)
-	if err != nil || p.skip {
-		return nil, err
-	}
-	r, err := s.reader()
-	if err != nil {
-		return nil, ignoreGone(err)
-	}
-	lo, hi, err := rowRange(ctx, r, f, s.day)
-	if err != nil {
-		return nil, classify(err)
-	}
-	w := conditions(f, p)
-	w.add("l.id >= ? AND l.id < ?", lo, min(hi, before))
-	addTimeBounds(w, f)
-	rows, err := r.QueryContext(ctx, selectRecord+w.String()+" ORDER BY l.id DESC LIMIT ?", append(w.args, limit)...)
+	var out []sidelog.Record
+	err := s.withReader(func(r *sql.DB) error {
+		p, err := planFor(ctx, s, f)
+		if err != nil || p.skip {
+			return err
+		}
+		lo, hi, err := rowRange(ctx, r, f, s.day)
+		if err != nil {
+			return err
+		}
+		w := conditions(f, p)
+		w.add("l.id >= ? AND l.id < ?", lo, min(hi, before))
+		addTimeBounds(w, f)
+		out, err = readRecords(ctx, r, s.day, selectRecord+w.String()+" ORDER BY l.id DESC LIMIT ?", append(w.args, limit)...)
+		return err
+	})
 	if err != nil {
 		return nil, classify(fmt.Errorf("query %s: %w", segmentName(s.day), err))
+	}
+	return out, nil
+}
+
+// readRecords runs a selectRecord query on a segment of the given day.
+func readRecords(ctx context.Context, r *sql.DB, day int64, q string, args ...any) ([]sidelog.Record, error) {
+	rows, err := r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []sidelog.Record
 	for rows.Next() {
-		rec, err := scanRecord(rows, s.day)
+		rec, err := scanRecord(rows, day)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, rec)
 	}
-	return out, classify(rows.Err())
+	return out, rows.Err()
 }
 
 // addTimeBounds keeps exact time bounds beside the rowid range, unindexed.
@@ -373,15 +382,18 @@ func (db *DB) Get(ctx context.Context, id int64) (sidelog.Record, error) {
 	if s == nil {
 		return sidelog.Record{}, notFound
 	}
-	r, err := s.reader()
+	var recs []sidelog.Record
+	err := s.withReader(func(r *sql.DB) (err error) {
+		recs, err = readRecords(ctx, r, day, selectRecord+" WHERE l.id = ?", rowid)
+		return err
+	})
 	if err != nil {
+		return sidelog.Record{}, classify(err)
+	}
+	if len(recs) == 0 {
 		return sidelog.Record{}, notFound
 	}
-	rec, err := scanRecord(r.QueryRowContext(ctx, selectRecord+" WHERE l.id = ?", rowid), day)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sidelog.Record{}, notFound
-	}
-	return rec, classify(err)
+	return recs[0], nil
 }
 
 // scanChunk is how many rows Scan reads per statement; reading in chunks
@@ -404,35 +416,37 @@ func (db *DB) Scan(ctx context.Context, f sidelog.Filter) iter.Seq2[sidelog.Reco
 	}
 }
 
-// scan yields the segment's matching records oldest first; it returns false
-// when the caller stopped or an error was yielded.
+// scan yields the segment's matching records oldest first, reading a chunk
+// at a time; it returns false when the caller stopped or an error was
+// yielded.
 func (s *segment) scan(ctx context.Context, f sidelog.Filter, yield func(sidelog.Record, error) bool) bool {
 	p, err := planFor(ctx, s, f)
+	if err != nil {
+		return yield(sidelog.Record{}, err) && false
+	}
 	if p.skip {
 		return true
 	}
-	r, rerr := s.reader()
-	if err == nil {
-		err = ignoreGone(rerr)
-		if rerr != nil && err == nil {
-			return true
-		}
-	}
-	var lo, hi int64
-	if err == nil {
-		lo, hi, err = rowRange(ctx, r, f, s.day)
-	}
-	if err != nil {
-		return yield(sidelog.Record{}, classify(err)) && false
-	}
 	p.useClassIndex = false // a scan reads in rowid order anyway
+	lo, hi := int64(-1), int64(0)
 	for {
-		w := conditions(f, p)
-		w.add("l.id >= ? AND l.id < ?", lo, hi)
-		addTimeBounds(w, f)
-		recs, err := s.chunk(ctx, r, w)
+		var recs []sidelog.Record
+		err := s.withReader(func(r *sql.DB) error {
+			if lo < 0 {
+				var err error
+				if lo, hi, err = rowRange(ctx, r, f, s.day); err != nil {
+					return err
+				}
+			}
+			w := conditions(f, p)
+			w.add("l.id >= ? AND l.id < ?", lo, hi)
+			addTimeBounds(w, f)
+			var err error
+			recs, err = readRecords(ctx, r, s.day, selectRecord+w.String()+" ORDER BY l.id LIMIT ?", append(w.args, scanChunk)...)
+			return err
+		})
 		if err != nil {
-			return yield(sidelog.Record{}, err) && false
+			return yield(sidelog.Record{}, classify(err)) && false
 		}
 		for _, rec := range recs {
 			if !yield(rec, nil) {
@@ -445,21 +459,4 @@ func (s *segment) scan(ctx context.Context, f sidelog.Filter, yield func(sidelog
 		_, last := splitID(recs[len(recs)-1].ID)
 		lo = last + 1
 	}
-}
-
-func (s *segment) chunk(ctx context.Context, r *sql.DB, w *where) ([]sidelog.Record, error) {
-	rows, err := r.QueryContext(ctx, selectRecord+w.String()+" ORDER BY l.id LIMIT ?", append(w.args, scanChunk)...)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	out := make([]sidelog.Record, 0, 64)
-	for rows.Next() {
-		rec, err := scanRecord(rows, s.day)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, classify(rows.Err())
 }

@@ -19,6 +19,10 @@ type segment struct {
 	day  int64
 	path string
 
+	// swap is held for reading while a reader pool is in use and for
+	// writing while retention replaces or deletes the file.
+	swap sync.RWMutex
+
 	mu sync.Mutex // guards w, r
 	w  *sql.DB    // one connection; nil until the first write
 	r  *sql.DB    // reader pool; nil until the first read
@@ -76,6 +80,19 @@ func (s *segment) reader() (*sql.DB, error) {
 	r.SetMaxIdleConns(2)
 	s.r = r
 	return r, nil
+}
+
+// withReader runs fn with the segment's reader pool, which retention will
+// not close meanwhile. A segment dropped by retention reads as empty: fn is
+// not called and the result is nil.
+func (s *segment) withReader(fn func(r *sql.DB) error) error {
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	r, err := s.reader()
+	if err != nil {
+		return ignoreGone(err)
+	}
+	return fn(r)
 }
 
 // close closes the segment's connections; it may be opened again later.

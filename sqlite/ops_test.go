@@ -1,0 +1,212 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/gen"
+	"github.com/sidelog/sidelog/sqlite"
+)
+
+// MustGenerate writes n generated records spanning span before end.
+func MustGenerate(tb testing.TB, db *sqlite.DB, n int, end time.Time, span time.Duration) []sidelog.Record {
+	tb.Helper()
+	recs := slices.Collect(gen.Records(gen.Options{Rows: n, End: end, Span: span, Seed: 1, Users: 50}))
+	for i := 0; i < len(recs); i += 5000 {
+		MustWrite(tb, db, recs[i:min(i+5000, len(recs))])
+	}
+	return recs
+}
+
+func expired(r sidelog.Record, pol sidelog.Retention, now time.Time) bool {
+	age := pol.MaxAge[sidelog.LevelClass(r.Level)]
+	if r.Kind == sidelog.KindAudit || r.Kind == sidelog.KindSecurity {
+		age = pol.AuditAge
+	}
+	return age > 0 && r.Time.Before(now.Add(-age))
+}
+
+func TestDB_Cleanup(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 17, 0, 0, time.UTC)
+	recs := MustGenerate(t, db, 12000, now, 60*sidelog.Day)
+	pol := sidelog.DefaultRetention()
+	// Everything but warnings expires inside the span; the oldest days go whole.
+	pol.MaxAge[2], pol.MaxAge[3], pol.AuditAge = 45*sidelog.Day, 45*sidelog.Day, 50*sidelog.Day
+	var want []int64
+	for _, r := range recs {
+		if !expired(r, pol, now) {
+			want = append(want, r.ID)
+		}
+	}
+	before := db.Size()
+
+	dry, err := db.Cleanup(ctx, pol, now, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.Count(ctx, sidelog.Filter{}); n != int64(len(recs)) || dry.Removed != int64(len(recs)-len(want)) {
+		t.Fatalf("dry run: %d records left, reported %d removed; want %d left and %d reported", n, dry.Removed, len(recs), len(recs)-len(want))
+	}
+
+	rep, err := db.Cleanup(ctx, pol, now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != int64(len(recs)-len(want)) || rep.SegmentsDropped == 0 || rep.SegmentsRewritten == 0 {
+		t.Errorf("report %+v, want %d removed", rep, len(recs)-len(want))
+	}
+	var got []int64
+	for r, err := range db.Scan(ctx, sidelog.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after cleanup %d records, want %d", len(got), len(want))
+	}
+	if after := db.Size(); after >= before {
+		t.Errorf("size %d -> %d: the file did not shrink", before, after)
+	}
+	// Counts, text search and writes still work on rewritten days.
+	if n, err := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit}}); err != nil || n == 0 {
+		t.Errorf("audit count after cleanup = %d, %v", n, err)
+	}
+	old := now.Add(-40 * sidelog.Day)
+	MustWrite(t, db, []sidelog.Record{{Time: old, Message: "late arrival xylophone"}})
+	res, err := db.Query(ctx, sidelog.Filter{Text: "xylophone"}, sidelog.Page{})
+	if err != nil || len(res.Records) != 1 {
+		t.Errorf("write into a rewritten day: %+v, %v", res, err)
+	}
+	// A second run has nothing left to do.
+	if rep, err := db.Cleanup(ctx, pol, now, false); err != nil || rep.Removed != 1 {
+		t.Errorf("second run: %+v, %v (want the late info record removed)", rep, err)
+	}
+}
+
+func TestDB_CleanupMaxBytes(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	MustGenerate(t, db, 20000, now, 10*sidelog.Day)
+	audits, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}})
+	limit := db.Size() / 3
+	rep, err := db.Cleanup(ctx, sidelog.Retention{MaxBytes: limit}, now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Size() > limit || rep.Removed == 0 {
+		t.Errorf("size %d after cleanup, limit %d; report %+v", db.Size(), limit, rep)
+	}
+	if n, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}}); n != audits {
+		t.Errorf("audit and security records %d -> %d: size cleanup must keep them", audits, n)
+	}
+}
+
+func TestDB_Purge(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	recs := MustGenerate(t, db, 5000, now, 3*sidelog.Day)
+	MustWrite(t, db, []sidelog.Record{{Time: now, UserID: "7", Message: "secret note for quokka"}})
+	var want int64 = 1
+	for _, r := range recs {
+		if r.UserID == "7" {
+			want++
+		}
+	}
+	total, _ := db.Count(ctx, sidelog.Filter{})
+	n, err := db.Purge(ctx, "7", "", "admin")
+	if err != nil || n != want {
+		t.Fatalf("Purge = %d, %v; want %d", n, err, want)
+	}
+	if c, _ := db.Count(ctx, sidelog.Filter{UserID: "7"}); c != 0 {
+		t.Errorf("%d records of user 7 left", c)
+	}
+	if res, _ := db.Query(ctx, sidelog.Filter{Text: "quokka"}, sidelog.Page{}); len(res.Records) != 0 {
+		t.Errorf("purged message still found by text search")
+	}
+	// The rollup follows: total count = before - purged + the security event.
+	if c, _ := db.Count(ctx, sidelog.Filter{}); c != total-n+1 {
+		t.Errorf("count %d, want %d", c, total-n+1)
+	}
+	ev, err := db.Query(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}, UserID: "admin"}, sidelog.Page{})
+	if err != nil || len(ev.Records) != 1 {
+		t.Errorf("purge event: %+v, %v", ev, err)
+	}
+	MustWrite(t, db, []sidelog.Record{{Time: now, UserID: "8", Message: "secret note for quokka"}})
+	if res, _ := db.Query(ctx, sidelog.Filter{Text: "quokka"}, sidelog.Page{}); len(res.Records) != 1 || res.Records[0].Message != "secret note for quokka" {
+		t.Errorf("a message purged and written again: %+v", res.Records)
+	}
+	if _, err := db.Purge(ctx, "", "", "admin"); sidelog.ErrorCode(err) != sidelog.EINVALID {
+		t.Errorf("purge of nobody: %v", err)
+	}
+}
+
+func TestDB_StatsCheckVacuum(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	recs := MustGenerate(t, db, 3000, now, 2*sidelog.Day)
+	st, err := db.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byKind [4]int64
+	for _, r := range recs {
+		byKind[r.Kind]++
+	}
+	if st.Records != 3000 || st.ByKind != byKind || !st.Newest.Equal(recs[len(recs)-1].Time) || !st.Oldest.Equal(recs[0].Time) || st.Segments != 3 {
+		t.Errorf("stats %+v", st)
+	}
+	if probs, err := db.Check(ctx); err != nil || len(probs) != 0 {
+		t.Errorf("Check = %v, %v", probs, err)
+	}
+	if err := db.Vacuum(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Corrupt one segment's pages: Check must say so.
+	ents, _ := os.ReadDir(db.Path() + ".d")
+	seg := db.Path() + ".d/" + ents[0].Name()
+	f, err := os.OpenFile(seg, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := make([]byte, 4096)
+	for i := range junk {
+		junk[i] = 0xA5
+	}
+	f.WriteAt(junk, 4096*3)
+	f.Close()
+	db2, err := sqlite.Open(ctx, db.Path(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	probs, err := db2.Check(ctx)
+	if err != nil || len(probs) == 0 {
+		t.Errorf("Check of a corrupt segment = %v, %v; want problems", probs, err)
+	}
+}
+
+func TestSQLiteVersion(t *testing.T) {
+	t.Parallel()
+	v, err := MustOpen(t).SQLiteVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SQLite %s", v)
+	if v < sqlite.MinSQLiteVersion && len(v) == len(sqlite.MinSQLiteVersion) {
+		t.Errorf("SQLite %s is older than %s", v, sqlite.MinSQLiteVersion)
+	}
+}
