@@ -1,0 +1,218 @@
+// Package web serves the reference application over HTTP: HTML pages for
+// people (login, signup, projects) and a JSON API under /api/, plus the
+// operational endpoints /healthz and /metrics.
+//
+// It never touches the log database: it logs through the *slog.Logger it
+// is given, and request logging is middleware wrapped around it by the
+// caller.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/saas"
+)
+
+// Config is what the server needs. The services are required; the rest
+// has defaults.
+type Config struct {
+	Users    saas.UserService
+	Orgs     saas.OrgService
+	Sessions saas.SessionService
+	Projects saas.ProjectService
+
+	// Ping checks the business database for /healthz.
+	Ping func(context.Context) error
+
+	// Logger receives the application's log lines; nil means slog.Default().
+	Logger *slog.Logger
+
+	// LogStats reports sidelog's pipeline counters, and LogDBSize the log
+	// database's size on disk, for /metrics and /healthz. Either may be nil.
+	LogStats  func() handler.Stats
+	LogDBSize func() (int64, error)
+
+	// SecureCookies marks cookies Secure even when the request did not
+	// arrive over TLS (behind a TLS-terminating proxy).
+	SecureCookies bool
+
+	// SessionTTL is how long a login lasts (default 14 days).
+	SessionTTL time.Duration
+
+	// MaxBodyBytes caps request bodies (default 64 KiB).
+	MaxBodyBytes int64
+}
+
+// Server is the application's HTTP side.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	byCode [6]atomic.Int64 // requests by status class: 1xx..5xx, [0] other
+
+	lastFailed atomic.Int64 // handler's Failed at the last /healthz
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 14 * 24 * time.Hour
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("logger", "saas.web"), mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /login", s.loginForm)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("GET /signup", s.signupForm)
+	m.HandleFunc("POST /signup", s.signup)
+	m.HandleFunc("POST /logout", s.requireUser(s.logout))
+	m.HandleFunc("GET /projects", s.requireUser(s.projectList))
+	m.HandleFunc("GET /projects/new", s.requireUser(s.projectNew))
+	m.HandleFunc("POST /projects", s.requireUser(s.projectCreate))
+	m.HandleFunc("GET /projects/{id}/edit", s.requireUser(s.projectEdit))
+	m.HandleFunc("POST /projects/{id}", s.requireUser(s.projectUpdate))
+	m.HandleFunc("POST /projects/{id}/delete", s.requireUser(s.projectDelete))
+
+	m.HandleFunc("GET /api/me", s.requireAPIUser(s.apiMe))
+	m.HandleFunc("GET /api/projects", s.requireAPIUser(s.apiProjectList))
+	m.HandleFunc("POST /api/projects", s.requireAPIUser(s.apiProjectCreate))
+	m.HandleFunc("GET /api/projects/{id}", s.requireAPIUser(s.apiProjectGet))
+	m.HandleFunc("PUT /api/projects/{id}", s.requireAPIUser(s.apiProjectUpdate))
+	m.HandleFunc("DELETE /api/projects/{id}", s.requireAPIUser(s.apiProjectDelete))
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.apiError(w, r, saas.Errorf(saas.ENOTFOUND, "no such endpoint"))
+	})
+}
+
+// Handler returns the server's handler: routes behind cross-origin
+// protection, body limits, the session lookup and request counting.
+// Request-logging middleware goes around it.
+func (s *Server) Handler() http.Handler {
+	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);
+	// net/http refuses cross-origin unsafe requests. The synchroniser
+	// token of every form and the X-CSRF-Token of the API are a second,
+	// independent line for browsers that send neither header.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.csrfFailed(w, r, "cross-origin request refused")
+	}))
+	return s.count(cop.Handler(s.limitBody(s.loadSession(s.mux))))
+}
+
+// count tallies responses by status class for /metrics.
+func (s *Server) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			c := sw.status / 100
+			if c < 1 || c > 5 {
+				c = 0
+			}
+			s.byCode[c].Add(1)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// statusWriter remembers the status; Unwrap keeps http.ResponseController
+// (flush, deadlines, hijack) working through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if saas.UserFromContext(r.Context()) == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+}
+
+// pathID returns the {id} path value, or EINVALID.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, saas.Errorf(saas.ENOTFOUND, "project not found")
+	}
+	return id, nil
+}
+
+// status maps an error code to an HTTP status.
+func status(code string) int {
+	switch code {
+	case saas.EINVALID:
+		return http.StatusBadRequest
+	case saas.ENOTFOUND:
+		return http.StatusNotFound
+	case saas.ECONFLICT:
+		return http.StatusConflict
+	case saas.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case saas.EFORBIDDEN:
+		return http.StatusForbidden
+	case eTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case eMediaType:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusInternalServerError
+}
+
+// Codes of the HTTP layer only.
+const (
+	eTooLarge  = "too_large"
+	eMediaType = "unsupported_media_type"
+)
+
+// logError logs internal errors at error level (they reach the error
+// tracker) and expected ones at debug.
+func (s *Server) logError(r *http.Request, err error) {
+	if saas.ErrorCode(err) == saas.EINTERNAL {
+		s.log.ErrorContext(r.Context(), "request failed", "error", err)
+		return
+	}
+	s.log.DebugContext(r.Context(), "request refused", "error", err)
+}

@@ -1,0 +1,300 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/saas"
+	"github.com/sidelog/sidelog/saas/store"
+	"github.com/sidelog/sidelog/saas/store/storetest"
+	"github.com/sidelog/sidelog/saas/web"
+	"github.com/sidelog/sidelog/saas/web/webtest"
+)
+
+func TestMain(m *testing.M) {
+	saas.PBKDF2Iterations = 1000 // see its doc comment
+	os.Exit(m.Run())
+}
+
+const password = "correct horse battery"
+
+// env is a server over a fresh SQLite business database with two signed-up
+// users in their own organisations.
+type env struct {
+	db         *store.DB
+	srv        *httptest.Server
+	alice, bob *webtest.Client
+	aliceMe    webtest.Me
+	bobMe      webtest.Me
+}
+
+func mustEnv(t *testing.T) *env {
+	t.Helper()
+	db := storetest.MustOpen(t, store.SQLite)
+	s := web.New(web.Config{
+		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping,
+		LogStats:     func() handler.Stats { return handler.Stats{Written: 7, QueueDepth: 2} },
+		LogDBSize:    func() (int64, error) { return 4096, nil },
+		MaxBodyBytes: 4096,
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e := &env{db: db, srv: srv, alice: webtest.New(t, srv.URL), bob: webtest.New(t, srv.URL)}
+	e.alice.Signup("alice@example.com", password, "Alice Inc")
+	e.bob.Signup("bob@example.com", password, "Bob Ltd")
+	e.aliceMe, e.bobMe = e.alice.Me(), e.bob.Me()
+	return e
+}
+
+func (e *env) mustProject(t *testing.T, c *webtest.Client, org int64, name string) webtest.Project {
+	t.Helper()
+	var p webtest.Project
+	if st := c.JSON("POST", "/api/projects", map[string]any{"org_id": org, "name": name, "budget_cents": 500}, &p); st != http.StatusCreated {
+		t.Fatalf("create project: status %d", st)
+	}
+	return p
+}
+
+func TestServer_API(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	orgA := e.aliceMe.Memberships[0].OrgID
+	p := e.mustProject(t, e.alice, orgA, "Apollo")
+	if p.Status != "planned" || p.BudgetCents != 500 || p.OwnerID != e.aliceMe.User.ID {
+		t.Errorf("created %+v", p)
+	}
+	var got webtest.Project
+	if st := e.alice.JSON("PUT", fmt.Sprint("/api/projects/", p.ID), map[string]any{"status": "active", "budget_cents": 900}, &got); st != 200 || got.Status != "active" || got.BudgetCents != 900 || got.Name != "Apollo" {
+		t.Errorf("update: %d %+v", st, got)
+	}
+	var list struct{ Projects []webtest.Project }
+	if st := e.alice.JSON("GET", "/api/projects", nil, &list); st != 200 || len(list.Projects) != 1 {
+		t.Errorf("alice lists: %d %+v", st, list)
+	}
+	if st := e.bob.JSON("GET", "/api/projects", nil, &list); st != 200 || len(list.Projects) != 0 {
+		t.Errorf("bob lists: %d %+v", st, list)
+	}
+
+	// Bob may not see, change or delete Alice's project, and may not
+	// create one in her organisation: all look like "not found".
+	path := fmt.Sprint("/api/projects/", p.ID)
+	for _, c := range []struct {
+		method string
+		body   any
+	}{{"GET", nil}, {"PUT", map[string]any{"name": "mine"}}, {"DELETE", nil}} {
+		var apiErr webtest.APIError
+		if st := e.bob.JSON(c.method, path, c.body, &apiErr); st != 404 || apiErr.Error.Code != "not_found" {
+			t.Errorf("bob %s: %d %+v, want 404 not_found", c.method, st, apiErr)
+		}
+	}
+	if st := e.bob.JSON("POST", "/api/projects", map[string]any{"org_id": orgA, "name": "x"}, nil); st != 404 {
+		t.Errorf("bob creates in alice's org: %d, want 404", st)
+	}
+	if r := e.bob.Get(fmt.Sprintf("/projects/%d/edit", p.ID)); r.Status != 404 {
+		t.Errorf("bob's edit page: %d, want 404", r.Status)
+	}
+
+	// Bob as a member of Alice's organisation sees and edits, but only
+	// an owner deletes.
+	ctx := saas.NewContext(context.Background(), &saas.User{ID: e.aliceMe.User.ID})
+	if err := e.db.AddMember(ctx, orgA, e.bobMe.User.ID, saas.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.bob.JSON("GET", path, nil, nil); st != 200 {
+		t.Errorf("member gets: %d", st)
+	}
+	if st := e.bob.JSON("DELETE", path, nil, nil); st != 403 {
+		t.Errorf("member deletes: %d, want 403", st)
+	}
+	if st := e.alice.JSON("DELETE", path, nil, nil); st != 204 {
+		t.Errorf("owner deletes: %d, want 204", st)
+	}
+	if st := e.alice.JSON("GET", path, nil, nil); st != 404 {
+		t.Errorf("get deleted: %d, want 404", st)
+	}
+}
+
+func TestServer_APIHostile(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	org := e.aliceMe.Memberships[0].OrgID
+	json := map[string]string{"Content-Type": "application/json", "X-CSRF-Token": e.aliceMe.CSRFToken}
+	for _, c := range []struct {
+		name, method, path, body string
+		header                   map[string]string
+		want                     int
+		code                     string
+	}{
+		{"bad JSON", "POST", "/api/projects", `{"name": `, json, 400, "invalid"},
+		{"not an object", "POST", "/api/projects", `[1,2]`, json, 400, "invalid"},
+		{"unknown field", "POST", "/api/projects", fmt.Sprintf(`{"org_id":%d,"name":"x","admin":true}`, org), json, 400, "invalid"},
+		{"trailing data", "POST", "/api/projects", fmt.Sprintf(`{"org_id":%d,"name":"x"} {}`, org), json, 400, "invalid"},
+		{"huge body", "POST", "/api/projects", `{"name":"` + strings.Repeat("a", 10000) + `"}`, json, 413, "too_large"},
+		{"long name", "POST", "/api/projects", fmt.Sprintf(`{"org_id":%d,"name":"%s"}`, org, strings.Repeat("a", 201)), json, 400, "invalid"},
+		{"negative budget", "POST", "/api/projects", fmt.Sprintf(`{"org_id":%d,"name":"x","budget_cents":-1}`, org), json, 400, "invalid"},
+		{"bad status", "POST", "/api/projects", fmt.Sprintf(`{"org_id":%d,"name":"x","status":"'; DROP TABLE projects;--"}`, org), json, 400, "invalid"},
+		{"not JSON", "POST", "/api/projects", `name=x`, map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": e.aliceMe.CSRFToken}, 415, "unsupported_media_type"},
+		{"no CSRF header", "POST", "/api/projects", `{}`, map[string]string{"Content-Type": "application/json"}, 403, "forbidden"},
+		{"forged CSRF header", "POST", "/api/projects", `{}`, map[string]string{"Content-Type": "application/json", "X-CSRF-Token": e.bobMe.CSRFToken}, 403, "forbidden"},
+		{"cross-site", "POST", "/api/projects", `{}`, map[string]string{"Content-Type": "application/json", "X-CSRF-Token": e.aliceMe.CSRFToken, "Sec-Fetch-Site": "cross-site"}, 403, "forbidden"},
+		{"foreign origin", "DELETE", "/api/projects/1", ``, map[string]string{"X-CSRF-Token": e.aliceMe.CSRFToken, "Origin": "https://evil.example"}, 403, "forbidden"},
+		{"bad id", "GET", "/api/projects/abc", ``, nil, 404, "not_found"},
+		{"no endpoint", "GET", "/api/nothing", ``, nil, 404, "not_found"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.alice.Do(c.method, c.path, strings.NewReader(c.body), c.header)
+			if r.Status != c.want || !strings.Contains(r.Body, `"code":"`+c.code+`"`) {
+				t.Errorf("got %d %s, want %d %s", r.Status, r.Body, c.want, c.code)
+			}
+		})
+	}
+	anon := webtest.New(t, e.srv.URL)
+	if st := anon.JSON("GET", "/api/projects", nil, nil); st != 401 {
+		t.Errorf("anonymous API: %d, want 401", st)
+	}
+	// SQL-ish input is data, not code.
+	p := e.mustProject(t, e.alice, org, `x'); DROP TABLE projects; --`)
+	var got webtest.Project
+	if e.alice.JSON("GET", fmt.Sprint("/api/projects/", p.ID), nil, &got); got.Name != `x'); DROP TABLE projects; --` {
+		t.Errorf("SQL-ish name: got %q", got.Name)
+	}
+}
+
+func TestServer_Pages(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	c := e.alice
+	org := e.aliceMe.Memberships[0].OrgID
+	xss := `<script>alert("x")</script>`
+	r := c.Submit("/projects/new", "/projects", url.Values{"org_id": {fmt.Sprint(org)}, "name": {xss}, "status": {"active"}, "budget": {"1,234.5"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	list := c.Get("/projects")
+	if strings.Contains(list.Body, xss) || !strings.Contains(list.Body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Errorf("project name not escaped:\n%s", list.Body)
+	}
+	if !strings.Contains(list.Body, "1234.50") {
+		t.Errorf("budget not shown as 1234.50:\n%s", list.Body)
+	}
+	var ps struct{ Projects []webtest.Project }
+	c.JSON("GET", "/api/projects", nil, &ps)
+	if len(ps.Projects) != 1 || ps.Projects[0].BudgetCents != 123450 || ps.Projects[0].Status != "active" {
+		t.Fatalf("after create: %+v", ps)
+	}
+	id := ps.Projects[0].ID
+	edit := fmt.Sprintf("/projects/%d/edit", id)
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"Renamed"}, "status": {"done"}, "budget": {"12"}}); r.Status != http.StatusSeeOther {
+		t.Errorf("update: %d %s", r.Status, r.Body)
+	}
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {""}, "status": {"done"}, "budget": {"12"}}); r.Status != 400 || !strings.Contains(r.Body, "name is required") {
+		t.Errorf("invalid update: %d %s", r.Status, r.Body)
+	}
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"x"}, "budget": {"12.345"}}); r.Status != 400 {
+		t.Errorf("bad budget: %d", r.Status)
+	}
+	csrf := webtest.CSRF(t, c.Get("/projects").Body)
+
+	// Forms without the token, with another session's token or with a
+	// huge body are refused and change nothing.
+	del := fmt.Sprintf("/projects/%d/delete", id)
+	for name, r := range map[string]webtest.Response{
+		"missing": c.PostForm(del, url.Values{}, ""),
+		"forged":  c.PostForm(del, url.Values{}, e.bobMe.CSRFToken),
+		"empty":   c.PostForm(del, url.Values{"csrf_token": {""}}, ""),
+	} {
+		if r.Status != 403 {
+			t.Errorf("%s CSRF token: %d, want 403", name, r.Status)
+		}
+	}
+	if r := c.PostForm(del, url.Values{"pad": {strings.Repeat("a", 5000)}}, csrf); r.Status != 413 {
+		t.Errorf("huge form: %d, want 413", r.Status)
+	}
+	if r := e.bob.PostForm(del, url.Values{}, e.bobMe.CSRFToken); r.Status != 404 {
+		t.Errorf("bob deletes alice's: %d, want 404", r.Status)
+	}
+	if r := c.PostForm(del, url.Values{}, csrf); r.Status != http.StatusSeeOther {
+		t.Errorf("delete: %d %s", r.Status, r.Body)
+	}
+	c.JSON("GET", "/api/projects", nil, &ps)
+	if len(ps.Projects) != 0 {
+		t.Errorf("after delete: %+v", ps)
+	}
+
+	// Logging out ends the session on the server.
+	if r := c.PostForm("/logout", url.Values{}, csrf); r.Status != http.StatusSeeOther {
+		t.Errorf("logout: %d", r.Status)
+	}
+	if st := c.JSON("GET", "/api/me", nil, nil); st != 401 {
+		t.Errorf("after logout: %d, want 401", st)
+	}
+}
+
+func TestServer_Login(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	c := webtest.New(t, e.srv.URL)
+	if r := c.Get("/projects"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Errorf("logged out: %d %v", r.Status, r.Header)
+	}
+	r := c.Submit("/login", "/login", url.Values{"email": {"alice@example.com"}, "password": {"wrong password"}})
+	if r.Status != 401 || !strings.Contains(r.Body, "wrong email or password") {
+		t.Errorf("wrong password: %d", r.Status)
+	}
+	if r := c.PostForm("/login", url.Values{"email": {"alice@example.com"}, "password": {password}}, ""); r.Status != 403 {
+		t.Errorf("login without CSRF token: %d, want 403", r.Status)
+	}
+	if r := c.PostForm("/login", url.Values{"email": {"alice@example.com"}, "password": {password}}, "forged-token-forged-token-x"); r.Status != 403 {
+		t.Errorf("login with forged CSRF token: %d, want 403", r.Status)
+	}
+	c = webtest.New(t, e.srv.URL) // a new browser gets a new pre-login cookie
+	form := c.Get("/login")
+	cookies := strings.Join(form.Header.Values("Set-Cookie"), "\n")
+	if !strings.Contains(cookies, "HttpOnly") || !strings.Contains(cookies, "SameSite=Lax") {
+		t.Errorf("pre-login cookie flags: %s", cookies)
+	}
+	r = c.PostForm("/login", url.Values{"email": {"alice@example.com"}, "password": {password}}, webtest.CSRF(t, form.Body))
+	set := strings.Join(r.Header.Values("Set-Cookie"), "\n")
+	if r.Status != http.StatusSeeOther || !strings.Contains(set, "saas_session=") || !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") {
+		t.Errorf("login: %d %s", r.Status, set)
+	}
+	if c.Me().User.Email != "alice@example.com" {
+		t.Error("not logged in as alice")
+	}
+	if r := webtest.New(t, e.srv.URL).Submit("/signup", "/signup", url.Values{"email": {"ALICE@example.com"}, "password": {password}}); r.Status != 409 {
+		t.Errorf("duplicate signup: %d, want 409", r.Status)
+	}
+}
+
+func TestServer_Ops(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	c := webtest.New(t, e.srv.URL)
+	r := c.Get("/healthz")
+	if r.Status != 200 || !strings.Contains(r.Body, `"status":"ok"`) || !strings.Contains(r.Body, `"written":7`) {
+		t.Errorf("healthz: %d %s", r.Status, r.Body)
+	}
+	r = c.Get("/metrics")
+	for _, want := range []string{
+		"# TYPE saas_http_requests_total counter", `saas_http_requests_total{class="2xx"} `,
+		"sidelog_records_written_total 7", "sidelog_queue_depth 2", "sidelog_db_size_bytes 4096",
+		"# TYPE sidelog_batch_latency_seconds gauge",
+	} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, r.Body)
+		}
+	}
+	e.db.Close()
+	if r := c.Get("/healthz"); r.Status != 503 || !strings.Contains(r.Body, `"business_db":"unreachable"`) {
+		t.Errorf("healthz with db closed: %d %s", r.Status, r.Body)
+	}
+}
