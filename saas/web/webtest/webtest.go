@@ -185,4 +185,6 @@ type Project struct {
 }
 
 // String describes p for test failures.
-func (p Project) String() string { return fmt.Sprintf("#%d %q %s %d", p.ID, p.Name, p.Status, p.BudgetCents) }
+func (p Project) String() string {
+	return fmt.Sprintf("#%d %q %s %d", p.ID, p.Name, p.Status, p.BudgetCents)
+}
