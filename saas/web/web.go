@@ -103,9 +103,17 @@ func (s *Server) routes() {
 	})
 }
 
+// Route returns the pattern of the route that serves r, like
+// "GET /api/projects/{id}", for request logs.
+func (s *Server) Route(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	return pattern
+}
+
 // Handler returns the server's handler: routes behind cross-origin
 // protection, body limits, the session lookup and request counting.
-// Request-logging middleware goes around it.
+// Request-logging middleware goes around it; wrap it in CountRequests to
+// count the answers of the whole stack, recovered panics included.
 func (s *Server) Handler() http.Handler {
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);
 	// net/http refuses cross-origin unsafe requests. The synchroniser
@@ -115,11 +123,12 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.csrfFailed(w, r, "cross-origin request refused")
 	}))
-	return s.count(cop.Handler(s.limitBody(s.loadSession(s.mux))))
+	return cop.Handler(s.limitBody(s.loadSession(s.mux)))
 }
 
-// count tallies responses by status class for /metrics.
-func (s *Server) count(next http.Handler) http.Handler {
+// CountRequests tallies the responses of next by status class for
+// /metrics. Put it outermost.
+func (s *Server) CountRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -46,7 +46,7 @@ func mustEnv(t *testing.T) *env {
 		MaxBodyBytes: 4096,
 		Logger:       slog.New(slog.DiscardHandler),
 	})
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(s.CountRequests(s.Handler()))
 	t.Cleanup(srv.Close)
 	e := &env{db: db, srv: srv, alice: webtest.New(t, srv.URL), bob: webtest.New(t, srv.URL)}
 	e.alice.Signup("alice@example.com", password, "Alice Inc")

@@ -23,6 +23,16 @@ type Client struct {
 	HTTP *http.Client
 
 	apiToken string
+
+	// Exchanges records every request sent, for checking the request log.
+	Exchanges []Exchange
+}
+
+// Exchange is one request and what the server answered.
+type Exchange struct {
+	Method, Path string
+	Status       int
+	RequestID    string // the X-Request-ID the server answered with
 }
 
 // New returns a client of the server at base that does not follow
@@ -57,6 +67,7 @@ func (c *Client) Do(method, path string, body io.Reader, header map[string]strin
 		c.TB.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
+	c.Exchanges = append(c.Exchanges, Exchange{Method: method, Path: req.URL.Path, Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-ID")})
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		c.TB.Fatalf("%s %s: read body: %v", method, path, err)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/sentry"
+	"github.com/sidelog/sidelog/sqlite"
+)
+
+// logging is the log pipeline: the sidelog handler over the log database,
+// a compact echo on stderr, and the error tracker when configured. Only
+// this file holds the log database; the application gets the logger.
+type logging struct {
+	logger        *slog.Logger
+	store         *sqlite.DB
+	handler       *handler.Handler
+	sentry        *sentry.Handler // nil without SENTRY_DSN
+	stopRetention func()
+}
+
+// startLogging opens (and so migrates) the log database and builds the
+// logger.
+func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, usageError{fmt.Sprintf("LOG_LEVEL: %v", err)}
+	}
+	st, err := sqlite.Open(ctx, cfg.LogDB, sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open log db: %w", err)
+	}
+	l := &logging{store: st}
+	l.handler = handler.New(st, &handler.Options{Level: level, Logger: "saas", Fallback: stderr})
+	echo := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: compact})
+	var root slog.Handler = slog.NewMultiHandler(l.handler, echo)
+	if cfg.SentryDSN != "" {
+		l.sentry, err = sentry.New(root, cfg.SentryDSN, sentry.Options{Environment: cfg.Environment})
+		if err != nil {
+			l.close(ctx)
+			return nil, err
+		}
+		root = l.sentry
+	}
+	l.logger = slog.New(root)
+	l.stopRetention = st.StartRetention(sidelog.DefaultRetention(), time.Hour, func(rep sqlite.CleanupReport, err error) {
+		if err != nil {
+			l.logger.Error("log retention failed", "error", err)
+		}
+	})
+	return l, nil
+}
+
+// compact shortens the stderr echo: a clock time instead of a date, and no
+// stack traces (they are in the log database).
+func compact(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.TimeKey:
+		return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+	case "stack", sidelog.KeyUserAgent:
+		return slog.Attr{}
+	case sidelog.KeyError:
+		if s := a.Value.String(); strings.Contains(s, "\n") {
+			return slog.String(a.Key, s[:strings.IndexByte(s, '\n')])
+		}
+	}
+	return a
+}
+
+// close drains the pipeline in order: the tracker's queue, then the
+// handler's queue into the log database, then the database.
+func (l *logging) close(ctx context.Context) error {
+	var errs []error
+	if l.stopRetention != nil {
+		l.stopRetention()
+	}
+	if l.sentry != nil {
+		errs = append(errs, l.sentry.Close(ctx))
+	}
+	if l.handler != nil {
+		errs = append(errs, l.handler.Close(ctx))
+	}
+	errs = append(errs, l.store.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close logging: %w", err)
+	}
+	return nil
+}

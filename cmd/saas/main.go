@@ -1,0 +1,36 @@
+// Command saas is sidelog's reference application: a small multi-tenant
+// project tracker whose business data lives in PostgreSQL (or SQLite when
+// DATABASE_URL is unset) and whose logs, requests and security events go
+// to a separate sidelog database.
+//
+//	saas [serve]          migrate, seed a first run, and serve (default)
+//	saas migrate          migrate the business and log databases
+//	saas createsuperuser  create an administrator
+//	saas logs ...         run the sidelog operator commands on the log database
+//
+// Configuration is by environment; see docs/saas.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "saas:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage: saas [command] [flags]
+
+commands:
+  serve            migrate, seed on first run, serve HTTP (default)
+  migrate          migrate the business and the log database
+  createsuperuser  create an administrator (-email, -password)
+  logs ...         sidelog operator commands on the log database
+
+environment: DATABASE_URL, SIDELOG_DB, ADDR, SAAS_ADMIN_EMAIL,
+SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL (see docs/saas.md)
+`
+
+// Run runs the saas command with args (without the program name), reading
+// the environment through getenv. It returns when the command is done or,
+// for serve, when ctx ends and the server has shut down.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	cmd, rest := "serve", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, cfg, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, cfg, rest, stdout)
+	case "createsuperuser":
+		return runCreateSuperuser(ctx, cfg, rest, stdout)
+	case "logs":
+		return runLogs(ctx, cfg, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		io.WriteString(stdout, usage)
+		return nil
+	}
+	io.WriteString(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// config is the application's configuration, from the environment.
+type config struct {
+	DatabaseURL   string // postgres://… or a SQLite file path
+	LogDB         string // the sidelog catalog file
+	Addr          string
+	AdminEmail    string
+	AdminPassword string
+	SentryDSN     string
+	Environment   string
+	LogLevel      string
+	SecureCookies bool
+	TrustProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	dataDir := get("SAAS_DATA_DIR", "data")
+	c := config{
+		DatabaseURL:   get("DATABASE_URL", filepath.Join(dataDir, "app.db")),
+		LogDB:         get("SIDELOG_DB", filepath.Join(dataDir, "logs.db")),
+		Addr:          get("ADDR", ":8080"),
+		AdminEmail:    get("SAAS_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword: getenv("SAAS_ADMIN_PASSWORD"),
+		SentryDSN:     get("SENTRY_DSN", ""),
+		Environment:   get("SAAS_ENV", "development"),
+		LogLevel:      get("LOG_LEVEL", "info"),
+		SecureCookies: get("SAAS_SECURE_COOKIES", "") == "1" || get("SAAS_SECURE_COOKIES", "") == "true",
+		TrustProxies:  get("TRUSTED_PROXIES", ""),
+	}
+	if sameFile(c.DatabaseURL, c.LogDB) {
+		return c, fmt.Errorf("DATABASE_URL and SIDELOG_DB name the same file %s: the business and log databases must be apart", c.LogDB)
+	}
+	return c, nil
+}
+
+func sameFile(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
+}
+
+// newFlags returns a flag set that reports errors as usage errors.
+func newFlags(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{"help requested"}
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected arguments %q", fs.Name(), fs.Args())}
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog/httplog"
+	"github.com/sidelog/sidelog/saas"
+	"github.com/sidelog/sidelog/saas/store"
+	"github.com/sidelog/sidelog/saas/web"
+)
+
+// shutdownTimeout bounds the graceful shutdown: in-flight requests, then
+// draining the log pipeline.
+const shutdownTimeout = 20 * time.Second
+
+// runServe logs through sidelog from its first line, migrates, seeds an
+// empty database, and serves until ctx ends; then it shuts the HTTP server
+// down, drains the log pipeline and closes the log database.
+func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) (err error) {
+	fs := newFlags("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (default ADDR or :8080)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	trusted, err := parsePrefixes(cfg.TrustProxies)
+	if err != nil {
+		return err
+	}
+	lg, err := startLogging(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		err = errors.Join(err, lg.close(cctx))
+	}()
+	log := lg.logger
+	prev := slog.Default()
+	slog.SetDefault(log)
+	defer slog.SetDefault(prev)
+	log.Info("starting", "log_db", cfg.LogDB, "business_db", describeDB(cfg.DatabaseURL))
+
+	db, err := openBusiness(ctx, cfg, io.Discard)
+	if err != nil {
+		log.Error("business database unavailable", "error", err)
+		return err
+	}
+	defer db.Close()
+	if err := seed(ctx, db, cfg, stdout, log); err != nil {
+		return err
+	}
+
+	app := web.New(web.Config{
+		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping,
+		Logger:        log,
+		LogStats:      lg.handler.Stats,
+		LogDBSize:     func() (int64, error) { return lg.store.Size(), nil },
+		SecureCookies: cfg.SecureCookies,
+	})
+	requests := httplog.New(log, httplog.Options{
+		SkipPaths:      []string{"/healthz", "/metrics"},
+		SlowThreshold:  time.Second,
+		TrustedProxies: trusted,
+		RouteFunc:      app.Route,
+	})
+	srv := &http.Server{
+		Handler:           app.CountRequests(requests(app.Handler())),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.Addr, "error", err)
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(stdout, "listening on %s\n", url)
+	log.Info("listening", "url", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("server failed", "error", err)
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "error", err)
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// seed makes a first run useful: on an empty business database it creates
+// the superuser and a demo organisation with a few projects.
+func seed(ctx context.Context, db *store.DB, cfg config, stdout io.Writer, log *slog.Logger) error {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	u, err := createSuperuser(ctx, db, cfg.AdminEmail, "Admin", cfg.AdminPassword, stdout)
+	if err != nil {
+		return err
+	}
+	org := &saas.Org{Name: "Acme Demo"}
+	if err := db.CreateOrg(ctx, org, u.ID); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	actx := saas.NewContext(ctx, u)
+	for _, p := range []saas.Project{
+		{Name: "Website relaunch", Status: saas.StatusActive, BudgetCents: 15_000_00},
+		{Name: "Mobile app", Status: saas.StatusPlanned, BudgetCents: 40_000_00},
+		{Name: "Data warehouse", Status: saas.StatusDone, BudgetCents: 22_500_00},
+	} {
+		p.OrgID = org.ID
+		if err := db.CreateProject(actx, &p); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+	log.Info("seeded demo data", "org_id", org.ID, "admin", u.Email)
+	return nil
+}
+
+// describeDB names the business database without its password.
+func describeDB(dsn string) string {
+	if store.IsPostgresURL(dsn) {
+		return "postgresql"
+	}
+	return dsn
+}
+
+// displayAddr turns ":8080" into "localhost:8080" for the startup line.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// parsePrefixes reads TRUSTED_PROXIES: comma-separated CIDRs or addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, usageError{fmt.Sprintf("TRUSTED_PROXIES: %v", err)}
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("TRUSTED_PROXIES: %v", err)}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
