@@ -29,6 +29,11 @@ type Options struct {
 	Release     string
 	ServerName  string
 
+	// Skip, when set, keeps a record that is at or above Level from being
+	// forwarded (it still reaches the next handler); for example request
+	// records of 5xx answers that carry no error of their own.
+	Skip func(r slog.Record) bool
+
 	// QueueSize bounds the events waiting to be sent (default 100); more
 	// are dropped and counted.
 	QueueSize int
@@ -110,7 +115,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.next.Enabled(ctx, r.Level) {
 		err = h.next.Handle(ctx, r)
 	}
-	if r.Level >= h.shared.opts.Level.Level() {
+	if r.Level >= h.shared.opts.Level.Level() && (h.shared.opts.Skip == nil || !h.shared.opts.Skip(r)) {
 		h.shared.enqueue(h.envelope(ctx, r))
 	}
 	return err
@@ -321,6 +326,9 @@ func (h *Handler) addAttr(ev *event, prefix string, a slog.Attr) {
 			return
 		case sidelog.KeyLogger:
 			ev.Logger = a.Value.String()
+			return
+		case sidelog.KeyUserID:
+			ev.User = map[string]string{"id": a.Value.String()}
 			return
 		case sidelog.KeyRequestID, sidelog.KeyTenantID, sidelog.KeyKind, sidelog.KeyMethod, sidelog.KeyRoute, sidelog.KeyStatus:
 			ev.Tags[a.Key] = a.Value.String()

@@ -42,7 +42,7 @@ func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, 
 	echo := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: compact})
 	var root slog.Handler = slog.NewMultiHandler(l.handler, echo)
 	if cfg.SentryDSN != "" {
-		l.sentry, err = sentry.New(root, cfg.SentryDSN, sentry.Options{Environment: cfg.Environment})
+		l.sentry, err = sentry.New(root, cfg.SentryDSN, sentry.Options{Environment: cfg.Environment, Skip: plainRequest})
 		if err != nil {
 			l.close(ctx)
 			return nil, err
@@ -56,6 +56,24 @@ func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, 
 		}
 	})
 	return l, nil
+}
+
+// plainRequest reports whether r is a request record without an error:
+// a 5xx answer whose cause, if any, was logged (and forwarded) on its own
+// line. Request records of recovered panics carry the panic as their error
+// and are forwarded.
+func plainRequest(r slog.Record) bool {
+	request, hasErr := false, false
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case sidelog.KeyKind:
+			request = a.Value.String() == sidelog.KindRequest.String()
+		case sidelog.KeyError, sidelog.KeyErr:
+			hasErr = true
+		}
+		return true
+	})
+	return request && !hasErr
 }
 
 // compact shortens the stderr echo: a clock time instead of a date, and no

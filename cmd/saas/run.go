@@ -68,6 +68,7 @@ type config struct {
 	LogLevel      string
 	SecureCookies bool
 	TrustProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
+	DebugRoutes   bool
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -89,6 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogLevel:      get("LOG_LEVEL", "info"),
 		SecureCookies: get("SAAS_SECURE_COOKIES", "") == "1" || get("SAAS_SECURE_COOKIES", "") == "true",
 		TrustProxies:  get("TRUSTED_PROXIES", ""),
+		DebugRoutes:   get("SAAS_DEBUG_ROUTES", "") == "1",
 	}
 	if sameFile(c.DatabaseURL, c.LogDB) {
 		return c, fmt.Errorf("DATABASE_URL and SIDELOG_DB name the same file %s: the business and log databases must be apart", c.LogDB)

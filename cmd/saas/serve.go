@@ -66,6 +66,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		LogStats:      lg.handler.Stats,
 		LogDBSize:     func() (int64, error) { return lg.store.Size(), nil },
 		SecureCookies: cfg.SecureCookies,
+		DebugRoutes:   cfg.DebugRoutes,
 	})
 	requests := httplog.New(log, httplog.Options{
 		SkipPaths:      []string{"/healthz", "/metrics"},

@@ -9,6 +9,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -47,6 +48,11 @@ type Config struct {
 
 	// MaxBodyBytes caps request bodies (default 64 KiB).
 	MaxBodyBytes int64
+
+	// DebugRoutes adds /debug/panic and /debug/error for superusers, to
+	// see a recovered panic and an error travel to the log database and
+	// the error tracker.
+	DebugRoutes bool
 }
 
 // Server is the application's HTTP side.
@@ -98,6 +104,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/projects/{id}", s.requireAPIUser(s.apiProjectGet))
 	m.HandleFunc("PUT /api/projects/{id}", s.requireAPIUser(s.apiProjectUpdate))
 	m.HandleFunc("DELETE /api/projects/{id}", s.requireAPIUser(s.apiProjectDelete))
+	if s.cfg.DebugRoutes {
+		m.HandleFunc("GET /debug/panic", s.requireSuperuser(func(http.ResponseWriter, *http.Request) {
+			panic("debug panic requested")
+		}))
+		m.HandleFunc("GET /debug/error", s.requireSuperuser(func(w http.ResponseWriter, r *http.Request) {
+			s.renderError(w, r, fmt.Errorf("debug error requested"))
+		}))
+	}
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, saas.Errorf(saas.ENOTFOUND, "no such endpoint"))
 	})
@@ -170,6 +184,17 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requireSuperuser answers 404 to everyone but superusers.
+func (s *Server) requireSuperuser(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if u := saas.UserFromContext(r.Context()); u == nil || !u.IsSuperuser {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
