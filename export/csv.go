@@ -1,0 +1,97 @@
+package export
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// Columns are the columns of the CSV export, in order; the Parquet export
+// uses the same names.
+var Columns = []string{
+	"id", "time", "level", "kind", "logger", "msg", "request_id", "trace_id",
+	"span_id", "user_id", "tenant_id", "method", "path", "route", "status",
+	"duration_ns", "client_ip", "user_agent", "error", "attrs",
+}
+
+// CSV writes records as comma-separated values with a header row, safe to
+// open in a spreadsheet: a cell that begins with =, +, -, @, a tab or a
+// carriage return gets a leading apostrophe, so that it is shown as text and
+// never evaluated as a formula (OWASP's advice on CSV injection). Times are
+// RFC 3339 in UTC, levels slog's names, attrs JSON text.
+type CSV struct {
+	cw     *csv.Writer
+	header bool
+	row    []string
+}
+
+// NewCSV returns a CSV writer to w.
+func NewCSV(w io.Writer) *CSV {
+	return &CSV{cw: csv.NewWriter(w), row: make([]string, len(Columns))}
+}
+
+// Write implements Writer.
+func (c *CSV) Write(r sidelog.Record) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	row := c.row
+	row[0] = strconv.FormatInt(r.ID, 10)
+	row[1] = r.Time.UTC().Format(time.RFC3339Nano)
+	row[2] = r.Level.String()
+	row[3] = r.Kind.String()
+	copy(row[4:14], []string{r.Logger, r.Message, r.RequestID, r.TraceID, r.SpanID, r.UserID, r.TenantID, r.Method, r.Path, r.Route})
+	row[14] = formatNonZero(int64(r.Status))
+	row[15] = formatNonZero(int64(r.Duration))
+	row[16], row[17], row[18], row[19] = r.ClientIP, r.UserAgent, r.Error, string(r.Attrs)
+	for i, s := range row {
+		row[i] = NeutraliseCell(s)
+	}
+	return c.cw.Write(row)
+}
+
+func (c *CSV) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.cw.Write(Columns)
+}
+
+func formatNonZero(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// Flush implements Writer.
+func (c *CSV) Flush() error {
+	c.cw.Flush()
+	return c.cw.Error()
+}
+
+// Close implements Writer.
+func (c *CSV) Close() error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// NeutraliseCell returns s with a leading apostrophe when a spreadsheet
+// could take it for a formula: when it begins with =, +, -, @, a tab or a
+// carriage return.
+func NeutraliseCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
