@@ -445,7 +445,14 @@ func TestServe_Shutdown(t *testing.T) {
 	for range 50 {
 		c.JSON("GET", "/api/projects", nil, nil)
 	}
+	var out strings.Builder
+	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.Contains(out.String(), `"status":"ok"`) {
+		t.Errorf("healthcheck: %v %s", err, out.String())
+	}
 	s.Stop(t)
+	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck of a stopped server passed")
+	}
 	if _, err := http.Get(s.URL + "/healthz"); err == nil {
 		t.Error("server still answers after Stop")
 	}

@@ -7,6 +7,7 @@
 //	saas migrate          migrate the business and log databases
 //	saas createsuperuser  create an administrator
 //	saas logs ...         run the sidelog operator commands on the log database
+//	saas healthcheck      ask the running server's /healthz (for containers)
 //
 // Configuration is by environment; see docs/saas.md.
 package main

@@ -22,6 +22,7 @@ commands:
   migrate          migrate the business and the log database
   createsuperuser  create an administrator (-email, -password)
   logs ...         sidelog operator commands on the log database
+  healthcheck      ask the running server's /healthz (for containers)
 
 environment: DATABASE_URL, SIDELOG_DB, ADDR, SAAS_ADMIN_EMAIL,
 SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL (see docs/saas.md)
@@ -46,6 +47,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, cfg, rest, stdout)
 	case "createsuperuser":
 		return runCreateSuperuser(ctx, cfg, rest, stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, cfg, rest, stdout)
 	case "logs":
 		return runLogs(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
