@@ -410,6 +410,20 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
+// ParseAge parses a duration in the units operators write ages in: 90m,
+// 36h, 7d, 1d12h (units d, h, m, s), at most 36500 days. Errors are *Error
+// with EINVALID.
+func ParseAge(s string) (time.Duration, error) {
+	d, ok, err := parseAgo(s)
+	switch {
+	case !ok:
+		return 0, Errorf(EINVALID, "bad duration %q (want a number and a unit d, h, m or s, like 90m or 7d)", s)
+	case err != nil:
+		return 0, err
+	}
+	return d, nil
+}
+
 // agoUnits are the units of a since/until duration.
 var agoUnits = map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}
 

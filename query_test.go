@@ -233,3 +233,17 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAge(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]time.Duration{"0s": 0, "90m": 90 * time.Minute, "7d": 7 * sidelog.Day, "1d12h": 36 * time.Hour} {
+		if got, err := sidelog.ParseAge(s); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "7", "1w", "-1d", "36501d", "1.5h", "2026-11-01"} {
+		if _, err := sidelog.ParseAge(s); sidelog.ErrorCode(err) != sidelog.EINVALID {
+			t.Errorf("ParseAge(%q) error = %v, want EINVALID", s, err)
+		}
+	}
+}

@@ -149,9 +149,9 @@ func TestLogfmt(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	want := `time=2026-11-20T12:00:00.123456789Z level=INFO kind=request logger=http msg="GET /api/users" request_id=01JD7Z trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 user_id=42 tenant_id=7 method=GET path=/api/users route="GET /api/users" status=200 duration=1.234567ms client_ip=203.0.113.9 user_agent=curl/8.5.0 bytes=512 q=<a>&b nested.x=[1,2] nested.y=null
+	want := `time=2026-11-20T12:00:00.123456789Z level=INFO kind=request msg="GET /api/users" logger=http request_id=01JD7Z trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 user_id=42 tenant_id=7 method=GET path=/api/users route="GET /api/users" status=200 duration=1.234567ms client_ip=203.0.113.9 user_agent=curl/8.5.0 bytes=512 q=<a>&b nested.x=[1,2] nested.y=null
 time=2026-11-20T12:00:00.12345679Z level=WARN+2 kind=audit msg="=HYPERLINK(\"http://evil\")" user_id=-1+2 error=@SUM(A1) k="\tx" héllo="wörld ☃"
-time=2026-11-20T12:00:01.123456789Z level=ERROR kind=security logger="\rlogger" msg="line1\nline2\r\x1b[31mred\x1b[0m" path="/a b=c\"d" error=+boom
+time=2026-11-20T12:00:01.123456789Z level=ERROR kind=security msg="line1\nline2\r\x1b[31mred\x1b[0m" logger="\rlogger" path="/a b=c\"d" error=+boom
 time=2026-11-20T12:01:00.123456789Z level=DEBUG-4 kind=app msg=""
 `
 	if got := buf.String(); got != want {

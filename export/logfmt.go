@@ -43,17 +43,28 @@ func (l *Logfmt) Flush() error { return l.bw.Flush() }
 // Close implements Writer.
 func (l *Logfmt) Close() error { return l.bw.Flush() }
 
-// AppendLogfmt appends r in logfmt to b, without a newline.
+// AppendLogfmt appends r in logfmt to b, without a newline: time, level,
+// kind and msg, then AppendDetails.
 func AppendLogfmt(b []byte, r sidelog.Record) []byte {
-	b = appendPair(b, "time", r.Time.UTC().Format(time.RFC3339Nano))
+	b = appendKey(b, "time")
+	b = append(b, '=')
+	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = appendPair(b, "level", r.Level.String())
 	b = appendPair(b, "kind", r.Kind.String())
+	b = appendPair(b, "msg", r.Message)
+	return AppendDetails(b, r)
+}
+
+// AppendDetails appends the record's fields other than time, level, kind
+// and msg as " key=value" pairs: the fields that are set, in the order of
+// Columns, then the attributes.
+func AppendDetails(b []byte, r sidelog.Record) []byte {
 	for _, p := range [...]struct{ k, v string }{
-		{"logger", r.Logger}, {"msg", r.Message}, {"request_id", r.RequestID},
-		{"trace_id", r.TraceID}, {"span_id", r.SpanID}, {"user_id", r.UserID},
-		{"tenant_id", r.TenantID}, {"method", r.Method}, {"path", r.Path}, {"route", r.Route},
+		{"logger", r.Logger}, {"request_id", r.RequestID}, {"trace_id", r.TraceID},
+		{"span_id", r.SpanID}, {"user_id", r.UserID}, {"tenant_id", r.TenantID},
+		{"method", r.Method}, {"path", r.Path}, {"route", r.Route},
 	} {
-		if p.v != "" || p.k == "msg" {
+		if p.v != "" {
 			b = appendPair(b, p.k, p.v)
 		}
 	}
@@ -71,7 +82,7 @@ func AppendLogfmt(b []byte, r sidelog.Record) []byte {
 	if len(r.Attrs) > 0 {
 		b = appendAttrs(b, "", r.Attrs)
 	}
-	return bytes.TrimPrefix(b, []byte{' '})
+	return b
 }
 
 // appendAttrs flattens the JSON object raw into pairs with keys under prefix.
