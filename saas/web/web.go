@@ -98,7 +98,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /projects/{id}", s.requireUser(s.projectUpdate))
 	m.HandleFunc("POST /projects/{id}/delete", s.requireUser(s.projectDelete))
 
+	m.HandleFunc("POST /orgs/{id}/members", s.requireUser(s.pageAddMember))
+
 	m.HandleFunc("GET /api/me", s.requireAPIUser(s.apiMe))
+	m.HandleFunc("POST /api/orgs/{id}/members", s.requireAPIUser(s.apiAddMember))
 	m.HandleFunc("GET /api/projects", s.requireAPIUser(s.apiProjectList))
 	m.HandleFunc("POST /api/projects", s.requireAPIUser(s.apiProjectCreate))
 	m.HandleFunc("GET /api/projects/{id}", s.requireAPIUser(s.apiProjectGet))

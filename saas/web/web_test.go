@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -105,9 +104,21 @@ func TestServer_API(t *testing.T) {
 
 	// Bob as a member of Alice's organisation sees and edits, but only
 	// an owner deletes.
-	ctx := saas.NewContext(context.Background(), &saas.User{ID: e.aliceMe.User.ID})
-	if err := e.db.AddMember(ctx, orgA, e.bobMe.User.ID, saas.RoleMember); err != nil {
-		t.Fatal(err)
+	addBob := fmt.Sprintf("/api/orgs/%d/members", orgA)
+	if st := e.bob.JSON("POST", addBob, map[string]any{"email": "bob@example.com"}, nil); st != 404 {
+		t.Errorf("bob adds himself to alice's org: %d, want 404", st)
+	}
+	if st := e.alice.JSON("POST", addBob, map[string]any{"email": "nobody@example.com"}, nil); st != 404 {
+		t.Errorf("add unknown user: %d, want 404", st)
+	}
+	if st := e.alice.JSON("POST", addBob, map[string]any{"email": "bob@example.com", "role": "admin"}, nil); st != 400 {
+		t.Errorf("add with bad role: %d, want 400", st)
+	}
+	if r := e.alice.Submit("/projects", fmt.Sprintf("/orgs/%d/members", orgA), url.Values{"email": {"bob@example.com"}, "role": {"member"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("alice adds bob: %d %s", r.Status, r.Body)
+	}
+	if st := e.bob.JSON("POST", addBob, map[string]any{"email": "bob@example.com", "role": "owner"}, nil); st != 403 {
+		t.Errorf("member makes himself owner: %d, want 403", st)
 	}
 	if st := e.bob.JSON("GET", path, nil, nil); st != 200 {
 		t.Errorf("member gets: %d", st)
