@@ -135,12 +135,6 @@ func (s *server) Stop(t *testing.T) {
 
 func (s *server) logDB() string { return filepath.Join(s.Env["SAAS_DATA_DIR"], "logs.db") }
 
-// expect is what the request log must say about one client's requests.
-type expect struct {
-	c    *webtest.Client
-	user func() string // the user id each request ran as, once known
-}
-
 func TestE2E(t *testing.T) {
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
