@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,9 +46,13 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		err = errors.Join(err, lg.close(cctx))
 	}()
 	log := lg.logger
-	prev := slog.Default()
-	slog.SetDefault(log)
-	defer slog.SetDefault(prev)
+	prev, prevFlags := slog.Default(), stdlog.Flags()
+	slog.SetDefault(log) // also sends the log package's output to sidelog
+	defer func() {
+		slog.SetDefault(prev)
+		stdlog.SetOutput(stderr) // SetDefault does not undo the redirection
+		stdlog.SetFlags(prevFlags)
+	}()
 	log.Info("starting", "log_db", cfg.LogDB, "business_db", describeDB(cfg.DatabaseURL))
 
 	db, err := openBusiness(ctx, cfg, io.Discard)
