@@ -76,8 +76,9 @@ func plainRequest(r slog.Record) bool {
 	return request && !hasErr
 }
 
-// compact shortens the stderr echo: a clock time instead of a date, and no
-// stack traces (they are in the log database).
+// compact shortens the stderr echo: a clock time instead of a date, no
+// stack traces, and no request attributes that the message ("GET /x 200")
+// already says. The log database keeps everything.
 func compact(groups []string, a slog.Attr) slog.Attr {
 	if len(groups) > 0 {
 		return a
@@ -85,8 +86,12 @@ func compact(groups []string, a slog.Attr) slog.Attr {
 	switch a.Key {
 	case slog.TimeKey:
 		return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
-	case "stack", sidelog.KeyUserAgent:
+	case "stack", sidelog.KeyUserAgent, sidelog.KeyMethod, sidelog.KeyPath, sidelog.KeyStatus, sidelog.KeyRoute, "http.response_bytes":
 		return slog.Attr{}
+	case sidelog.KeyKind:
+		if a.Value.String() == sidelog.KindRequest.String() {
+			return slog.Attr{}
+		}
 	case sidelog.KeyError:
 		if s := a.Value.String(); strings.Contains(s, "\n") {
 			return slog.String(a.Key, s[:strings.IndexByte(s, '\n')])
