@@ -234,7 +234,7 @@ func rawInsert(db *sql.DB, n int) error {
 // "locked" case holds the database's write lock from another connection for
 // -soak.locked in the middle. It runs only with -soak:
 //
-//	go test -run XXX -bench Memory -benchtime 1x -soak ./handler
+//	go test ./handler -run XXX -bench Memory -benchtime 1x -args -soak
 func BenchmarkMemory(b *testing.B) {
 	if !*soak {
 		b.Skip("needs -soak")

@@ -210,6 +210,7 @@ func (p *pipeline) writeSlots(head, n int) {
 	p.head = (head + n) % len(p.ring)
 	p.n -= n
 	p.bytes -= size
+	p.compact()
 	if p.space != nil {
 		close(p.space)
 		p.space = nil
@@ -222,6 +223,25 @@ func (p *pipeline) writeSlots(head, n int) {
 	clear(recs)
 	p.batch = recs[:0]
 	p.notifyWaiters()
+}
+
+// compactAt is the slot index past which the writer moves a short queue
+// back to the start of the ring.
+const compactAt = 4096
+
+// compact keeps the used slots at the start of the ring, so that a queue
+// that is never deep touches only its first pages: a ring used all the way
+// round would keep QueueSize slots (416 bytes each) resident. The writer
+// calls it holding the lock; producers only touch slots under the lock.
+func (p *pipeline) compact() {
+	switch {
+	case p.n == 0:
+		p.head = 0
+	case p.head >= compactAt && p.n <= p.o.BatchSize/4 && p.head+p.n <= len(p.ring):
+		moved := copy(p.ring, p.ring[p.head:p.head+p.n])
+		clear(p.ring[max(moved, p.head) : p.head+p.n])
+		p.head = 0
+	}
 }
 
 // store writes recs, retrying while the store is unavailable, and gives
