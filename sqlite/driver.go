@@ -16,10 +16,14 @@ const driverName = "sqlite"
 // openDB opens path with the store's pragmas applied to every connection.
 // busy_timeout comes first so that the others never fail with SQLITE_BUSY.
 func openDB(path string, readOnly bool, busy int) (*sql.DB, error) {
+	cacheKiB := -65536 // the writer's indexes stay in memory
+	if readOnly {
+		cacheKiB = -8192
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy))
 	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "cache_size(-16384)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", cacheKiB))
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	if readOnly {

@@ -300,13 +300,15 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 		if s.day == afterDay {
 			before = afterRow
 		}
-		recs, err := s.query(ctx, f, before, limit-len(res.Records))
+		// One more than asked tells whether there is a next page.
+		recs, err := s.query(ctx, f, before, limit+1-len(res.Records))
 		if err != nil {
 			return sidelog.Result{}, err
 		}
 		res.Records = append(res.Records, recs...)
-		if len(res.Records) >= limit {
-			res.Next = sidelog.Cursor{ID: res.Records[len(res.Records)-1].ID}
+		if len(res.Records) > limit {
+			res.Records = res.Records[:limit]
+			res.Next = sidelog.Cursor{ID: res.Records[limit-1].ID}
 			break
 		}
 	}
