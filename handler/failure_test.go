@@ -152,3 +152,39 @@ func TestHandler_closeDeadline(t *testing.T) {
 		t.Errorf("second Close = %v", err)
 	}
 }
+
+// partialWriter commits the first half of a batch and then fails, as a
+// store writing one transaction per day segment may.
+type partialWriter struct {
+	memWriter
+	failed atomic.Bool
+}
+
+func (w *partialWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
+	if len(recs) > 1 && w.failed.CompareAndSwap(false, true) {
+		w.memWriter.WriteBatch(ctx, recs[:len(recs)/2])
+		return errLocked
+	}
+	return w.memWriter.WriteBatch(ctx, recs)
+}
+
+func TestHandler_partialCommitNotRepeated(t *testing.T) {
+	t.Parallel()
+	w := &partialWriter{}
+	h := MustNew(t, w, nil)
+	l := slog.New(h)
+	for i := range 100 {
+		l.Info("m", "i", i)
+	}
+	MustFlush(t, h)
+	seen := map[string]bool{}
+	for _, r := range w.records() {
+		if seen[string(r.Attrs)] {
+			t.Fatalf("record %s written twice", r.Attrs)
+		}
+		seen[string(r.Attrs)] = true
+	}
+	if st := h.Stats(); len(seen) != 100 || st.Written != 100 {
+		t.Errorf("%d distinct records, stats %+v; want 100", len(seen), st)
+	}
+}

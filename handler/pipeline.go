@@ -259,8 +259,11 @@ func (p *pipeline) store(recs []sidelog.Record) {
 			return
 		}
 		err := p.writeBatch(recs)
+		if err != nil {
+			recs = p.unwritten(recs)
+		}
 		switch {
-		case err == nil:
+		case err == nil || len(recs) == 0:
 			p.down = false
 			return
 		case sidelog.ErrorCode(err) == sidelog.EINVALID:
@@ -297,6 +300,21 @@ func (p *pipeline) writeBatch(recs []sidelog.Record) error {
 	p.batches.Add(1)
 	p.written.Add(int64(len(recs)))
 	return nil
+}
+
+// unwritten returns the records of a failed batch that the store did not
+// commit. A store writing one transaction per day segment may have
+// committed some; it sets a record's ID only once it is committed, so a
+// retry must not write those again.
+func (p *pipeline) unwritten(recs []sidelog.Record) []sidelog.Record {
+	keep := recs[:0]
+	for _, r := range recs {
+		if r.ID == 0 {
+			keep = append(keep, r)
+		}
+	}
+	p.written.Add(int64(len(recs) - len(keep)))
+	return keep
 }
 
 // split stores a batch the store called invalid in halves, to find the
