@@ -210,3 +210,25 @@ func TestSQLiteVersion(t *testing.T) {
 		t.Errorf("SQLite %s is older than %s", v, sqlite.MinSQLiteVersion)
 	}
 }
+
+func TestDB_Retention(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	got, err := db.Retention(ctx)
+	if err != nil || got != sidelog.DefaultRetention() {
+		t.Fatalf("Retention of a new database = %+v, %v; want the default", got, err)
+	}
+	want := sidelog.Retention{MaxAge: [4]time.Duration{sidelog.Day, 2 * sidelog.Day, 3 * sidelog.Day, 0}, AuditAge: 400 * sidelog.Day, MaxBytes: 1 << 30}
+	if err := db.SetRetention(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Retention(ctx); err != nil || got != want {
+		t.Errorf("Retention = %+v, %v; want %+v", got, err, want)
+	}
+	bad := want
+	bad.MaxAge[1] = -1
+	if err := db.SetRetention(ctx, bad); sidelog.ErrorCode(err) != sidelog.EINVALID {
+		t.Errorf("SetRetention(negative) = %v", err)
+	}
+}
