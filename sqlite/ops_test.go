@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -230,5 +231,35 @@ func TestDB_Retention(t *testing.T) {
 	bad.MaxAge[1] = -1
 	if err := db.SetRetention(ctx, bad); sidelog.ErrorCode(err) != sidelog.EINVALID {
 		t.Errorf("SetRetention(negative) = %v", err)
+	}
+}
+
+func TestDB_WriteCorruptSegment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := t.TempDir() + "/logs.db"
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	MustWrite(t, db, []sidelog.Record{{Time: now, Message: "before the damage"}})
+	db.Close()
+	seg := path + ".d/" + now.Format("2006-01-02") + ".db"
+	if err := os.WriteFile(seg, []byte("this day file was overwritten by something else entirely, not sqlite at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(seg + "-wal")
+	if db, err = sqlite.Open(ctx, path, sqlite.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	MustWrite(t, db, []sidelog.Record{{Time: now, Message: "after the damage"}})
+	res, err := db.Query(ctx, sidelog.Filter{}, sidelog.Page{})
+	if err != nil || len(res.Records) != 1 || res.Records[0].Message != "after the damage" {
+		t.Fatalf("after writing past a corrupt day file: %+v, %v", res.Records, err)
+	}
+	if m, _ := filepath.Glob(seg + ".corrupt-*"); len(m) != 1 {
+		t.Errorf("the damaged file was not kept aside: %v", m)
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -65,13 +69,63 @@ func (db *DB) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
 }
 
 func (db *DB) writeDay(ctx context.Context, day int64, recs []sidelog.Record) error {
+	err := db.tryWriteDay(ctx, day, recs)
+	if isCorrupt(err) {
+		// A damaged day file must not stop logging: move it aside, keep it
+		// for inspection, and write into a new one.
+		if qerr := db.quarantine(day); qerr != nil {
+			return errors.Join(err, qerr)
+		}
+		err = db.tryWriteDay(ctx, day, recs)
+	}
+	return classify(err)
+}
+
+func (db *DB) tryWriteDay(ctx context.Context, day int64, recs []sidelog.Record) error {
 	s, err := db.segmentForWrite(ctx, day)
 	if err != nil {
-		return classify(err)
+		return err
 	}
 	if err := s.write(ctx, recs); err != nil {
 		s.forgetCaches(ctx)
-		return classify(err)
+		return err
+	}
+	return nil
+}
+
+// SQLite's result codes for a damaged file.
+const (
+	codeCorrupt = 11
+	codeNotADB  = 26
+)
+
+func isCorrupt(err error) bool {
+	var c sqliteCoder
+	if !errors.As(err, &c) {
+		return false
+	}
+	code := c.Code() & 0xff
+	return code == codeCorrupt || code == codeNotADB
+}
+
+// quarantine renames a damaged day file to NAME.corrupt-UNIXTIME, which
+// queries ignore, so that a new file can take its place.
+func (db *DB) quarantine(day int64) error {
+	s := db.segment(day)
+	if s == nil {
+		return nil
+	}
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	s.close()
+	db.mu.Lock()
+	delete(db.segs, day)
+	db.mu.Unlock()
+	aside := fmt.Sprintf("%s.corrupt-%d", s.path, time.Now().Unix())
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(s.path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("quarantine %s: %w", filepath.Base(s.path), err)
+		}
 	}
 	return nil
 }
