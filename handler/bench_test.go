@@ -258,7 +258,7 @@ func soakOnce(b *testing.B, lock bool) {
 	base := procStatus(b, "VmRSS")
 
 	stop := make(chan struct{})
-	peak := base
+	peak, peakHeap := base, int64(0)
 	var mu sync.Mutex
 	go func() {
 		t := time.NewTicker(50 * time.Millisecond)
@@ -269,8 +269,11 @@ func soakOnce(b *testing.B, lock bool) {
 				return
 			case <-t.C:
 				rss := procStatus(b, "VmRSS")
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
 				mu.Lock()
 				peak = max(peak, rss)
+				peakHeap = max(peakHeap, int64(ms.HeapInuse))
 				mu.Unlock()
 			}
 		}
@@ -308,6 +311,7 @@ func soakOnce(b *testing.B, lock bool) {
 	st := h.Stats()
 	b.ReportMetric(float64(peak-base)/1024, "peak-RSS-MiB-above-start")
 	b.ReportMetric(float64(procStatus(b, "VmHWM"))/1024, "VmHWM-MiB")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-Go-heap-inuse-MiB")
 	b.ReportMetric(float64(n), "logged")
 	b.ReportMetric(float64(st.Written), "written")
 	b.ReportMetric(float64(st.Dropped), "dropped")
