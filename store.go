@@ -9,8 +9,10 @@ import (
 // BatchWriter stores records. The handler's single writer goroutine is its
 // only caller in normal use.
 type BatchWriter interface {
-	// WriteBatch stores every record of recs in one transaction (per
-	// storage segment), assigning their IDs, or none of them. Errors that
+	// WriteBatch stores recs, assigning their IDs. Records are committed
+	// in one transaction per storage segment (a UTC day), so a batch that
+	// spans days may be stored in part when it fails: exactly the records
+	// whose ID was set are stored, and a retry should leave them out. Errors that
 	// may pass by themselves (a locked or full database) have the code
 	// EUNAVAILABLE; records that can never be stored have EINVALID.
 	WriteBatch(ctx context.Context, recs []Record) error
