@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,10 +50,10 @@ func (db *DB) FindSession(ctx context.Context, token string) (*saas.Session, err
 	var s saas.Session
 	err := db.db.QueryRowContext(ctx, `SELECT user_id, csrf_token, expires_at FROM sessions
 		WHERE token_hash = $1 AND expires_at > $2`, hashToken(token), db.now()).Scan(&s.UserID, &s.CSRFToken, &s.ExpiresAt)
-	if err != nil {
-		if notFound(err, "") != err {
-			return nil, saas.Errorf(saas.EUNAUTHORIZED, "not logged in")
-		}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, saas.Errorf(saas.EUNAUTHORIZED, "not logged in")
+	case err != nil:
 		return nil, fmt.Errorf("find session: %w", err)
 	}
 	s.ExpiresAt = s.ExpiresAt.UTC()
