@@ -2,9 +2,12 @@ package export
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sidelog/sidelog"
 )
@@ -21,7 +24,10 @@ var Columns = []string{
 // open in a spreadsheet: a cell that begins with =, +, -, @, a tab or a
 // carriage return gets a leading apostrophe, so that it is shown as text and
 // never evaluated as a formula (OWASP's advice on CSV injection). Times are
-// RFC 3339 in UTC, levels slog's names, attrs JSON text.
+// RFC 3339 in UTC, levels slog's names, attrs JSON text. Control and
+// Unicode format characters other than tab, newline and carriage return
+// (ANSI escapes, bidi overrides) are written as visible escapes like \x1b,
+// so that printing the file cannot drive a terminal.
 type CSV struct {
 	cw     *csv.Writer
 	header bool
@@ -48,7 +54,7 @@ func (c *CSV) Write(r sidelog.Record) error {
 	row[15] = formatNonZero(int64(r.Duration))
 	row[16], row[17], row[18], row[19] = r.ClientIP, r.UserAgent, r.Error, string(r.Attrs)
 	for i, s := range row {
-		row[i] = NeutraliseCell(s)
+		row[i] = NeutraliseCell(escapeControls(s))
 	}
 	return c.cw.Write(row)
 }
@@ -94,4 +100,28 @@ func NeutraliseCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// escapeControls writes control and format characters of s, except tab,
+// newline and carriage return, as \xNN or \uNNNN.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isEscaped) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isEscaped(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
+func isEscaped(r rune) bool {
+	return r != '\t' && r != '\n' && r != '\r' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
 }

@@ -104,7 +104,7 @@ func TestCSV(t *testing.T) {
 		{2, "error", "'@SUM(A1)"},
 		{3, "error", "'+boom"},
 		{3, "logger", "'\rlogger"},
-		{3, "msg", "line1\nline2\r\x1b[31mred\x1b[0m"},
+		{3, "msg", "line1\nline2\r\\x1b[31mred\\x1b[0m"},
 		{4, "level", "DEBUG-4"},
 		{4, "status", ""},
 	} {

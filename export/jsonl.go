@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
+	"strings"
+	"time"
 
 	"github.com/sidelog/sidelog"
 )
@@ -85,7 +88,7 @@ func decodeLine(b []byte) (sidelog.Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rec); err != nil {
-		return rec, err
+		return rec, decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return rec, errors.New("unexpected data after the JSON object")
@@ -103,4 +106,28 @@ func decodeLine(b []byte) (sidelog.Record, error) {
 		return rec, errors.New(`"time" is out of range`)
 	}
 	return rec, nil
+}
+
+// decodeError rewords the errors of encoding/json and time for a person
+// fixing a file.
+func decodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		tpe *time.ParseError
+		se  *sidelog.Error
+	)
+	switch {
+	case errors.As(err, &tpe):
+		return fmt.Errorf("%q is not an RFC 3339 time", tpe.Value)
+	case errors.As(err, &syn):
+		return fmt.Errorf("bad JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		return fmt.Errorf("%q must not be a JSON %s", typ.Field, typ.Value)
+	case errors.As(err, &se):
+		return errors.New(se.Message)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("bad JSON: the object is cut short")
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 }

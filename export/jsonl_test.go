@@ -75,12 +75,15 @@ func TestReadJSONL_Errors(t *testing.T) {
 	t.Parallel()
 	good := `{"time":"2026-11-20T12:00:00Z","level":"INFO","kind":"app","msg":"ok"}`
 	for _, tt := range []struct{ name, in, want string }{
-		{"bad json", good + "\n{\"time\":\n", "line 2: "},
+		{"bad json", good + "\n{\"time\":\n", "line 2: bad JSON: the object is cut short"},
+		{"syntax", `{"time":"2026-11-20T12:00:00Z",,}`, "line 1: bad JSON at byte 32: invalid character ','"},
+		{"bad time", `{"time":"yesterday"}`, `line 1: "yesterday" is not an RFC 3339 time`},
+		{"wrong type", `{"time":"2026-11-20T12:00:00Z","status":"200"}`, `line 1: "status" must not be a JSON string`},
 		{"not an object", good + "\n\n[1,2]\n", "line 3: not a JSON object"},
-		{"unknown field", `{"time":"2026-11-20T12:00:00Z","colour":"red"}`, `line 1: json: unknown field "colour"`},
+		{"unknown field", `{"time":"2026-11-20T12:00:00Z","colour":"red"}`, `line 1: unknown field "colour"`},
 		{"missing time", `{"msg":"x"}`, `line 1: missing "time"`},
 		{"bad level", `{"time":"2026-11-20T12:00:00Z","level":"LOUD"}`, "line 1: "},
-		{"bad kind", `{"time":"2026-11-20T12:00:00Z","kind":"job"}`, "line 1: "},
+		{"bad kind", `{"time":"2026-11-20T12:00:00Z","kind":"job"}`, `line 1: unknown kind "job"`},
 		{"attrs not object", `{"time":"2026-11-20T12:00:00Z","attrs":[1]}`, `line 1: "attrs" is not a JSON object`},
 		{"trailing data", good + ` {"a":1}`, "line 1: unexpected data after the JSON object"},
 		{"too long", good + "\n" + `{"msg":"` + strings.Repeat("x", export.MaxLine) + `"}`, "line 2: longer than"},

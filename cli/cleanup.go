@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+var cleanupCommand = &command{
+	name:    "cleanup",
+	summary: "apply the retention policy and give the space back",
+	usage: `usage: sidelog cleanup [--db PATH] [--dry-run] [retention flags]
+
+Removes the records older than the retention policy allows, per level
+class, and gives their space back to the filesystem at once: a day file
+whose records have all expired is deleted, one with some is rewritten
+without them. With --max-size, the oldest days then lose everything but
+their audit and security records until the database fits.
+
+The policy is the default (debug 7d, info 30d, warn 90d, error 365d, audit
+and security 365d, no size bound) changed by the flags. An age of 0 keeps
+those records forever.
+
+Examples:
+  sidelog cleanup --db logs.db --dry-run
+  sidelog cleanup --keep-debug 1d --keep-info 14d
+  sidelog cleanup --max-size 2GiB
+`,
+	run: (*CLI).runCleanup,
+}
+
+// retentionFlags are the flags that change the default retention policy.
+type retentionFlags struct {
+	keep    [4]*string
+	audit   *string
+	maxSize *string
+}
+
+func addRetentionFlags(fs *flags) *retentionFlags {
+	def := sidelog.DefaultRetention()
+	var rf retentionFlags
+	for i, name := range levelNames {
+		rf.keep[i] = fs.String("keep-"+name, formatAge(def.MaxAge[i]), "keep "+name+" records for `AGE` (like 7d or 36h; 0 keeps them forever)")
+	}
+	rf.audit = fs.String("keep-audit", formatAge(def.AuditAge), "keep audit and security records for `AGE`")
+	rf.maxSize = fs.String("max-size", "0", "remove the oldest non-audit records while the database is larger than `SIZE` (like 500MiB or 2GiB; 0 for no bound)")
+	return &rf
+}
+
+// policy returns the retention policy the flags describe.
+func (rf *retentionFlags) policy() (sidelog.Retention, error) {
+	var pol sidelog.Retention
+	var err error
+	for i, s := range rf.keep {
+		if pol.MaxAge[i], err = parseKeep(*s); err != nil {
+			return pol, usageError("--keep-%s: %s", levelNames[i], sidelog.ErrorMessage(err))
+		}
+	}
+	if pol.AuditAge, err = parseKeep(*rf.audit); err != nil {
+		return pol, usageError("--keep-audit: %s", sidelog.ErrorMessage(err))
+	}
+	if pol.MaxBytes, err = parseSize(*rf.maxSize); err != nil {
+		return pol, err
+	}
+	return pol, nil
+}
+
+func parseKeep(s string) (time.Duration, error) {
+	if s == "0" || s == "forever" {
+		return 0, nil
+	}
+	return sidelog.ParseAge(s)
+}
+
+// formatAge writes a retention age the way parseKeep reads it.
+func formatAge(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d%sidelog.Day == 0:
+		return fmt.Sprintf("%dd", d/sidelog.Day)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// parseSize reads a size in bytes with an optional unit: B, KiB, MiB, GiB,
+// TiB (or KB, MB, GB, TB, also taken as powers of 1024).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	}
+	mult := map[string]float64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+		"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}[unit]
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || mult == 0 || f < 0 || f*mult > 1<<62 {
+		return 0, usageError("--max-size: bad size %q (want a number of bytes, or one with a unit like 500MiB or 2GiB)", s)
+	}
+	return int64(f * mult), nil
+}
+
+func (c *CLI) runCleanup(ctx context.Context, args []string) (err error) {
+	fs := c.newFlags("cleanup")
+	dryRun := fs.Bool("dry-run", false, "only count what would be removed")
+	rf := addRetentionFlags(fs)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	pol, err := rf.policy()
+	if err != nil {
+		return err
+	}
+	db, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db, &err)
+	rep, err := db.Cleanup(ctx, pol, c.Now(), *dryRun)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "policy: %s\n", pol)
+	if rep.DryRun {
+		fmt.Fprintf(c.Stdout, "dry run: would remove %s records (%d day files deleted, %d rewritten)\n",
+			formatCount(rep.Removed), rep.SegmentsDropped, rep.SegmentsRewritten)
+		return nil
+	}
+	fmt.Fprintf(c.Stdout, "removed %s records (%d day files deleted, %d rewritten); size %s -> %s\n",
+		formatCount(rep.Removed), rep.SegmentsDropped, rep.SegmentsRewritten, formatBytes(rep.BytesBefore), formatBytes(rep.BytesAfter))
+	return nil
+}
