@@ -37,7 +37,7 @@ on stderr when it is a terminal. The export is recorded in the database as
 a security event.
 
 Examples:
-  sidelog export --db logs.db --format csv -o errors.csv level>=error --since 7d
+  sidelog export --db logs.db --format csv -o errors.csv 'level>=error' --since 7d
   sidelog export --format parquet -o requests.parquet kind:request
   sidelog export user:42 > user-42.jsonl
 `,

@@ -25,6 +25,10 @@ func (c *CLI) runHelp(ctx context.Context, args []string) error {
 		c.printOverview(c.Stdout)
 		return nil
 	case 1:
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			fmt.Fprint(c.Stdout, lookup("help").usage)
+			return nil
+		}
 		cmd := lookup(args[0])
 		if cmd == nil {
 			return usageError("unknown command %q (see '%s help')", args[0], c.Name)

@@ -21,11 +21,12 @@ the query language of the admin UI, combined with AND:
   since:90m since:7d since:2026-11-01T00:00:00Z until:...
   words "a quoted phrase" prefix*      full-text search in message and error
 
-A value with spaces is quoted: path:"/a b" (quote it for the shell too).
+A value with spaces is quoted: path:"/a b". Quote terms with > < * or
+quotes for the shell too: 'level>=warn' 'path:/api/*' '"a phrase"'.
 
 Examples:
-  sidelog query --db logs.db level>=warn --since 1h
-  sidelog query status:5xx path:/api/* --limit 10 --format json
+  sidelog query --db logs.db 'level>=warn' --since 1h
+  sidelog query status:5xx 'path:/api/*' --limit 10 --format json
   SIDELOG_DB=logs.db sidelog query user:42 '"payment failed"'
 `,
 	run: (*CLI).runQuery,

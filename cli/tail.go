@@ -24,7 +24,7 @@ escapes (\x1b), never sent to the terminal.
 
 Examples:
   sidelog tail --db logs.db
-  sidelog tail -f level>=warn
+  sidelog tail -f 'level>=warn'
   sidelog tail -n 100 kind:request status:5xx --format logfmt
 `,
 	run: (*CLI).runTail,
