@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -87,7 +88,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() {
-		err := Run(ctx, []string{"serve"}, func(k string) string { return s.Env[k] }, s.Stdout, io.Discard)
+		err := Run(ctx, []string{"serve"}, func(k string) string { return s.Env[k] }, nil, s.Stdout, io.Discard)
 		pw.Close()
 		s.done <- err
 	}()
@@ -394,14 +395,14 @@ func TestRun_Commands(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 	var out strings.Builder
 	ctx := context.Background()
-	if err := Run(ctx, []string{"migrate"}, getenv, &out, io.Discard); err != nil {
+	if err := Run(ctx, []string{"migrate"}, getenv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "applied migrations [1]") {
 		t.Errorf("migrate: %s", out.String())
 	}
 	out.Reset()
-	if err := Run(ctx, []string{"createsuperuser", "-email", "root@example.com"}, getenv, &out, io.Discard); err != nil {
+	if err := Run(ctx, []string{"createsuperuser", "-email", "root@example.com"}, getenv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	pw, ok := strings.CutPrefix(out.String()[strings.Index(out.String(), "generated password"):], "generated password (shown only now): ")
@@ -416,18 +417,18 @@ func TestRun_Commands(t *testing.T) {
 	if u, err := db.Authenticate(ctx, "root@example.com", strings.TrimSpace(pw)); err != nil || !u.IsSuperuser {
 		t.Errorf("generated password does not log in a superuser: %v %v", u, err)
 	}
-	if err := Run(ctx, []string{"createsuperuser", "-email", "root@example.com", "-password", "another one"}, getenv, io.Discard, io.Discard); saas.ErrorCode(err) != saas.ECONFLICT {
+	if err := Run(ctx, []string{"createsuperuser", "-email", "root@example.com", "-password", "another one"}, getenv, nil, io.Discard, io.Discard); saas.ErrorCode(err) != saas.ECONFLICT {
 		t.Errorf("second createsuperuser: %v, want conflict", err)
 	}
 	for _, args := range [][]string{{"frobnicate"}, {"migrate", "extra"}, {"serve", "-nope"}} {
-		if err := Run(ctx, args, getenv, io.Discard, io.Discard); err == nil {
+		if err := Run(ctx, args, getenv, nil, io.Discard, io.Discard); err == nil {
 			t.Errorf("Run(%q): no error", args)
 		} else if _, ok := err.(usageError); !ok {
 			t.Errorf("Run(%q): %v is not a usage error", args, err)
 		}
 	}
 	same := map[string]string{"DATABASE_URL": filepath.Join(dir, "x.db"), "SIDELOG_DB": filepath.Join(dir, "x.db")}
-	if err := Run(ctx, []string{"migrate"}, func(k string) string { return same[k] }, io.Discard, io.Discard); err == nil {
+	if err := Run(ctx, []string{"migrate"}, func(k string) string { return same[k] }, nil, io.Discard, io.Discard); err == nil {
 		t.Error("one file for both databases: no error")
 	}
 }
@@ -440,11 +441,11 @@ func TestServe_Shutdown(t *testing.T) {
 		c.JSON("GET", "/api/projects", nil, nil)
 	}
 	var out strings.Builder
-	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, &out, io.Discard); err != nil || !strings.Contains(out.String(), `"status":"ok"`) {
+	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), `"status":"ok"`) {
 		t.Errorf("healthcheck: %v %s", err, out.String())
 	}
 	s.Stop(t)
-	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+	if err := Run(context.Background(), []string{"healthcheck", "-url", s.URL + "/healthz"}, func(string) string { return "" }, nil, io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck of a stopped server passed")
 	}
 	if _, err := http.Get(s.URL + "/healthz"); err == nil {
@@ -461,5 +462,20 @@ func TestServe_Shutdown(t *testing.T) {
 	}
 	if n, _ := db.Count(context.Background(), sidelog.Filter{Text: "stopped"}); n != 1 {
 		t.Errorf("the last line before shutdown (\"stopped\") is missing: %d", n)
+	}
+
+	// saas logs runs the sidelog commands on the configured log database.
+	getenv := func(k string) string { return s.Env[k] }
+	out.Reset()
+	if err := Run(context.Background(), []string{"logs", "query", "--format", "json", "--limit", "100", "kind:request", "path:/api/projects"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatalf("saas logs query: %v", err)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != 50 {
+		t.Errorf("saas logs query: %d lines, want 50:\n%.500s", lines, out.String())
+	}
+	err = Run(context.Background(), []string{"logs", "query", "level:nonsense"}, getenv, nil, io.Discard, io.Discard)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.HasPrefix(ee.line, "saas logs query: ") {
+		t.Errorf("bad query: %#v, want exit code 2 and a 'saas logs query:' line", err)
 	}
 }

@@ -24,14 +24,20 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	if err == nil {
-		return
-	}
-	fmt.Fprintln(os.Stderr, "saas:", err)
+	err := Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	var ee exitError
 	var ue usageError
-	if errors.As(err, &ue) {
+	switch {
+	case err == nil:
+		return
+	case errors.As(err, &ee):
+		fmt.Fprintln(os.Stderr, ee.line)
+		os.Exit(ee.code)
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "saas:", err)
 		os.Exit(2)
 	}
+	fmt.Fprintln(os.Stderr, "saas:", err)
 	os.Exit(1)
 }

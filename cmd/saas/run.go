@@ -29,9 +29,9 @@ SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL (see docs/saas.md)
 `
 
 // Run runs the saas command with args (without the program name), reading
-// the environment through getenv. It returns when the command is done or,
+// the environment through getenv and input from stdin. It returns when the command is done or,
 // for serve, when ctx ends and the server has shut down.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg, rest, stdout)
 	case "logs":
-		return runLogs(ctx, cfg, rest, stdout, stderr)
+		return runLogs(ctx, cfg, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		io.WriteString(stdout, usage)
 		return nil
