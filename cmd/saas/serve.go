@@ -67,11 +67,12 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 
 	app := web.New(web.Config{
 		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping,
-		Logger:        log,
-		LogStats:      lg.handler.Stats,
-		LogDBSize:     func() (int64, error) { return lg.store.Size(), nil },
-		SecureCookies: cfg.SecureCookies,
-		DebugRoutes:   cfg.DebugRoutes,
+		Logger:         log,
+		LogStats:       lg.handler.Stats,
+		LogDBSize:      func() (int64, error) { return lg.store.Size(), nil },
+		SecureCookies:  cfg.SecureCookies,
+		TrustedProxies: trusted,
+		DebugRoutes:    cfg.DebugRoutes,
 	})
 	requests := httplog.New(log, httplog.Options{
 		SkipPaths:      []string{"/healthz", "/metrics"},

@@ -151,13 +151,14 @@ func (s *Server) csrfFailed(w http.ResponseWriter, r *http.Request, why string) 
 	s.renderError(w, r, saas.Errorf(saas.EFORBIDDEN, "The form expired or did not come from this site. Go back, reload and try again."))
 }
 
-// setCookie sets an HttpOnly, SameSite=Lax cookie, Secure over TLS. A
+// setCookie sets an HttpOnly, SameSite=Lax cookie, Secure over TLS (see
+// overTLS). A
 // maxAge of 0 makes a browser-session cookie, negative deletes it.
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.SecureCookies || r.TLS != nil,
+		Secure: s.overTLS(r),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -283,6 +284,38 @@ func TestServer_Login(t *testing.T) {
 	}
 	if r := webtest.New(t, e.srv.URL).Submit("/signup", "/signup", url.Values{"email": {"ALICE@example.com"}, "password": {password}}); r.Status != 409 {
 		t.Errorf("duplicate signup: %d, want 409", r.Status)
+	}
+}
+
+func TestServer_SecureCookies(t *testing.T) {
+	t.Parallel()
+	db := storetest.MustOpen(t, store.SQLite)
+	for _, c := range []struct {
+		name    string
+		trusted []netip.Prefix
+		proto   string
+		want    bool
+	}{
+		{"plain HTTP", nil, "", false},
+		{"X-Forwarded-Proto from an untrusted peer", nil, "https", false},
+		{"X-Forwarded-Proto from a trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "https", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := web.New(web.Config{Users: db, Orgs: db, Sessions: db, Projects: db, TrustedProxies: c.trusted, Logger: slog.New(slog.DiscardHandler)})
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			r := webtest.New(t, srv.URL).Do("GET", "/login", nil, map[string]string{"X-Forwarded-Proto": c.proto})
+			if got := strings.Contains(r.Header.Get("Set-Cookie"), "; Secure"); got != c.want {
+				t.Errorf("Secure = %v, want %v (%s)", got, c.want, r.Header.Get("Set-Cookie"))
+			}
+		})
+	}
+	tlsSrv := httptest.NewTLSServer(web.New(web.Config{Users: db, Orgs: db, Sessions: db, Projects: db, Logger: slog.New(slog.DiscardHandler)}).Handler())
+	defer tlsSrv.Close()
+	c := webtest.New(t, tlsSrv.URL)
+	c.HTTP.Transport = tlsSrv.Client().Transport
+	if r := c.Get("/login"); !strings.Contains(r.Header.Get("Set-Cookie"), "; Secure") {
+		t.Errorf("over TLS: %s", r.Header.Get("Set-Cookie"))
 	}
 }
 
