@@ -276,6 +276,12 @@ func checkRequestLog(t *testing.T, path string, users map[*webtest.Client]string
 				t.Errorf("%s %s: record status %d method %s path %s duration %v user %q; want status %d user %q",
 					ex.Method, ex.Path, r.Status, r.Method, r.Path, r.Duration, r.UserID, ex.Status, wantUser)
 			}
+			if r.Route == "" || !strings.HasPrefix(r.Route, ex.Method+" ") && !strings.HasPrefix(r.Route, "/") {
+				t.Errorf("%s %s: route %q", ex.Method, ex.Path, r.Route)
+			}
+			if strings.HasPrefix(ex.Path, "/api/projects/") && ex.Status < 300 && r.TenantID == "" {
+				t.Errorf("%s %s: no tenant on a request that acted in an organisation", ex.Method, ex.Path)
+			}
 		}
 	}
 	var appLines int
