@@ -134,8 +134,7 @@ func (s *Server) Route(r *http.Request) string {
 }
 
 // Handler returns the server's handler: routes behind cross-origin
-// protection, body limits, the session lookup and request counting.
-// Request-logging middleware goes around it; wrap it in CountRequests to
+// protection, body limits and the session lookup. Request-logging middleware goes around it; wrap it in CountRequests to
 // count the answers of the whole stack, recovered panics included.
 func (s *Server) Handler() http.Handler {
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);
