@@ -25,6 +25,7 @@ func (c *CLI) progress(total int64, what string) *progress {
 		progressbar.OptionSetItsString("records"),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
 	)}
 }
 

@@ -415,3 +415,23 @@ func waitFor(t *testing.T, b *syncBuffer, lines int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestCLI_Progress checks that the progress bar goes to stderr on a
+// terminal only, and never into the exported data.
+func TestCLI_Progress(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	out := filepath.Join(t.TempDir(), "all.jsonl")
+	res := runCLI(t, &opts{env: map[string]string{cli.EnvDB: db}, terminal: true}, "export", "-o", out)
+	if res.code != 0 || !strings.Contains(res.stderr, "exporting") || !strings.Contains(res.stderr, "exported 1,000 records") {
+		t.Errorf("on a terminal: exit %d, stderr %q", res.code, res.stderr)
+	}
+	data, _ := os.ReadFile(out)
+	if n := bytes.Count(data, []byte("\n")); n != 1000 || bytes.Contains(data, []byte("exporting")) {
+		t.Errorf("the export has %d lines or holds the progress bar", n)
+	}
+	res = runCLI(t, envFor(db), "export", "-o", out)
+	if strings.Contains(res.stderr, "exporting") {
+		t.Errorf("progress bar without a terminal: %q", res.stderr)
+	}
+}
