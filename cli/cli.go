@@ -31,7 +31,10 @@ const EnvDB = "SIDELOG_DB"
 // clock. Zero fields take the process's: os.Getenv, time.Now, and a
 // terminal check of *os.File writers.
 type CLI struct {
-	Name   string // the program name in help and errors; default "sidelog"
+	Name string // the program name in help and errors; default "sidelog"
+	// DB is the log database when --db is not given; when empty,
+	// $SIDELOG_DB is used. An application sets it to its own log file.
+	DB     string
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
@@ -202,9 +205,12 @@ func noArgs(fs *flags, pos []string) error {
 	return nil
 }
 
-// dbPath returns the database path from --db or $SIDELOG_DB.
+// dbPath returns the database path from --db, CLI.DB or $SIDELOG_DB.
 func (c *CLI) dbPath(fs *flags) (string, error) {
 	p := fs.db
+	if p == "" {
+		p = c.DB
+	}
 	if p == "" {
 		p = c.Getenv(EnvDB)
 	}

@@ -435,3 +435,28 @@ func TestCLI_Progress(t *testing.T) {
 		t.Errorf("progress bar without a terminal: %q", res.stderr)
 	}
 }
+
+// TestCLI_Embedded runs the tool as an application embeds it: its own name
+// and its own database.
+func TestCLI_Embedded(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	c := &cli.CLI{Name: "saas logs", DB: sharedDB, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	if err := c.Run(context.Background(), []string{"query", "--limit", "1", "--format", "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `{"id":`) {
+		t.Errorf("query printed %q", out.String())
+	}
+	out.Reset()
+	if err := c.Run(context.Background(), []string{"tail", "--help"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "usage: saas logs tail") {
+		t.Errorf("help does not use the application's name:\n%s", out.String())
+	}
+	err := c.Run(context.Background(), []string{"query", "--bogus"})
+	if got := c.ErrorLine(err); !strings.HasPrefix(got, "saas logs query: flag provided but not defined") || cli.ExitCode(err) != 2 {
+		t.Errorf("error line %q, exit %d", got, cli.ExitCode(err))
+	}
+}
