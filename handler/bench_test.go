@@ -321,7 +321,7 @@ func soakOnce(b *testing.B, lock bool) {
 // lockSegment takes today's segment's write lock from another connection
 // and returns the function that lets it go.
 func lockSegment(tb testing.TB, path string) func() {
-	seg := filepath.Join(path+".d", time.Now().UTC().Format("2006-01-02")+".db")
+	seg := filepath.Join(path+".d", time.Now().UTC().Format("2006-01-02")+"-info.db")
 	other, err := sql.Open("sqlite", "file:"+seg+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		tb.Fatal(err)

@@ -149,7 +149,7 @@ func TestHandler_storeLocked(t *testing.T) {
 	l.Info("before")
 	MustFlush(t, h) // creates today's segment
 
-	seg := filepath.Join(path+".d", time.Now().UTC().Format("2006-01-02")+".db")
+	seg := filepath.Join(path+".d", time.Now().UTC().Format("2006-01-02")+"-info.db") // info records' file
 	other, err := sql.Open("sqlite", "file:"+seg+"?_pragma=busy_timeout(1000)")
 	if err != nil {
 		t.Fatal(err)

@@ -137,19 +137,38 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	for _, s := range db.segmentsFor(f) {
 		var n int64
 		err := s.withReader(func(r *sql.DB) error {
+			if fromRollup && wholeDay(f, s.day) {
+				counts, err := s.classCounts(ctx)
+				for k, c := range counts {
+					if classMayMatch(k, f) {
+						n += c
+					}
+				}
+				return err
+			}
 			if fromRollup {
 				return r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM rollup`+rw.String(), rw.args...).Scan(&n)
 			}
-			w := conditions(f, plan{useClassIndex: true})
+			p, err := planFor(ctx, s, r, f)
+			if err != nil || p.skip {
+				return err
+			}
+			w := conditions(f, p)
 			addTimeBounds(w, f)
 			return r.QueryRowContext(ctx, `SELECT count(*) FROM logs l`+w.String(), w.args...).Scan(&n)
 		})
 		if err != nil {
-			return 0, classify(fmt.Errorf("count %s: %w", segmentName(s.day), err))
+			return 0, classify(fmt.Errorf("count %s: %w", s.name(), err))
 		}
 		total += n
 	}
 	return total, nil
+}
+
+// wholeDay reports whether f's time bounds leave the whole day in.
+func wholeDay(f sidelog.Filter, day int64) bool {
+	return (f.Since.IsZero() || f.Since.UnixNano() <= day*dayNanos) &&
+		(f.Until.IsZero() || f.Until.UnixNano() >= (day+1)*dayNanos)
 }
 
 // maxBuckets bounds a histogram's size.
@@ -177,20 +196,22 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	fromRollup = fromRollup && step%time.Minute == 0
 	since := f.Since.UnixNano()
 	for _, s := range db.segmentsFor(f) {
-		var q string
-		var args []any
-		if fromRollup {
-			q = `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
-			args = append([]any{since, int64(step)}, rw.args...)
-		} else {
-			w := conditions(f, plan{useClassIndex: true})
+		err := s.withReader(func(r *sql.DB) error {
+			if fromRollup {
+				q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
+				return addBuckets(ctx, r, q, append([]any{since, int64(step)}, rw.args...), out)
+			}
+			p, err := planFor(ctx, s, r, f)
+			if err != nil || p.skip {
+				return err
+			}
+			w := conditions(f, p)
 			addTimeBounds(w, f)
-			q = `SELECT (l.ts - ?) / ?, ` + levelClassSQL + `, count(*) FROM logs l` + w.String() + ` GROUP BY 1, 2`
-			args = append([]any{since, int64(step)}, w.args...)
-		}
-		err := s.withReader(func(r *sql.DB) error { return addBuckets(ctx, r, q, args, out) })
+			q := `SELECT (l.ts - ?) / ?, ` + levelClassSQL + `, count(*) FROM logs l` + w.String() + ` GROUP BY 1, 2`
+			return addBuckets(ctx, r, q, append([]any{since, int64(step)}, w.args...), out)
+		})
 		if err != nil {
-			return nil, classify(fmt.Errorf("histogram %s: %w", segmentName(s.day), err))
+			return nil, classify(fmt.Errorf("histogram %s: %w", s.name(), err))
 		}
 	}
 	return out, nil

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,9 +52,10 @@ type DB struct {
 	catalog *sql.DB
 
 	mu   sync.Mutex // guards segs
-	segs map[int64]*segment
+	segs map[segKey]*segment
 
-	wmu sync.Mutex // serialises writers
+	wmu     sync.Mutex      // serialises writers; guards nextSeq
+	nextSeq map[int64]int64 // by day: the next rowid, shared by the day's files
 
 	cleanMu sync.Mutex // serialises retention runs, the only file swappers
 }
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := checkFile(path, opts.MustExist); err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[int64]*segment{}}
+	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[segKey]*segment{}, nextSeq: map[int64]int64{}}
 	if err := os.MkdirAll(db.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create segment directory: %w", err)
 	}
@@ -187,11 +189,11 @@ func (db *DB) loadSegments() error {
 		return fmt.Errorf("list segments: %w", err)
 	}
 	for _, e := range ents {
-		day, ok := parseSegmentName(e.Name())
+		k, ok := parseSegmentName(e.Name())
 		if !ok {
 			continue
 		}
-		db.segs[day] = newSegment(db, day)
+		db.segs[k] = newSegment(db, k)
 	}
 	return nil
 }
@@ -207,47 +209,88 @@ func dayOf(ns int64) int64 {
 	return d
 }
 
-func segmentName(day int64) string {
-	return time.Unix(day*86400, 0).UTC().Format("2006-01-02") + ".db"
+// fileClass says which records of a day a segment file holds. Records are
+// split by how long retention keeps them, so that under per-level retention
+// whole files expire and are deleted instead of rewritten.
+type fileClass int8
+
+const (
+	classDebug fileClass = iota // app and request records below info
+	classInfo                   // app and request records at info
+	classMain                   // warnings, errors, audit and security records
+)
+
+var classNames = [...]string{"debug", "info", "main"}
+
+// fileClassOf returns the file class of a record.
+func fileClassOf(r *sidelog.Record) fileClass {
+	switch {
+	case r.Kind == sidelog.KindAudit || r.Kind == sidelog.KindSecurity || r.Level >= slog.LevelWarn:
+		return classMain
+	case r.Level < slog.LevelInfo:
+		return classDebug
+	}
+	return classInfo
 }
 
-func parseSegmentName(name string) (int64, bool) {
+// segKey names one segment file: a day and a class.
+type segKey struct {
+	day   int64
+	class fileClass
+}
+
+func segmentName(k segKey) string {
+	return time.Unix(k.day*86400, 0).UTC().Format("2006-01-02") + "-" + classNames[k.class] + ".db"
+}
+
+func parseSegmentName(name string) (segKey, bool) {
 	base, ok := strings.CutSuffix(name, ".db")
-	if !ok {
-		return 0, false
+	if !ok || len(base) < 11 || base[10] != '-' {
+		return segKey{}, false
 	}
-	t, err := time.Parse("2006-01-02", base)
+	t, err := time.Parse("2006-01-02", base[:10])
 	if err != nil {
-		return 0, false
+		return segKey{}, false
 	}
-	return t.Unix() / 86400, true
+	for c, n := range classNames {
+		if base[11:] == n {
+			return segKey{t.Unix() / 86400, fileClass(c)}, true
+		}
+	}
+	return segKey{}, false
 }
 
-// days returns the segment days, newest first.
-func (db *DB) days() []int64 {
+// segments returns every segment, newest day first (and by class within a
+// day).
+func (db *DB) segments() []*segment {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	ds := make([]int64, 0, len(db.segs))
-	for d := range db.segs {
-		ds = append(ds, d)
+	out := make([]*segment, 0, len(db.segs))
+	for _, s := range db.segs {
+		out = append(out, s)
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] > ds[j] })
-	return ds
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].day != out[j].day {
+			return out[i].day > out[j].day
+		}
+		return out[i].class < out[j].class
+	})
+	return out
 }
 
-func (db *DB) segment(day int64) *segment {
+func (db *DB) segment(k segKey) *segment {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	return db.segs[day]
+	return db.segs[k]
 }
 
-// segmentForWrite returns the day's segment, creating it if needed.
-func (db *DB) segmentForWrite(ctx context.Context, day int64) (*segment, error) {
+// segmentForWrite returns the segment, creating it if needed.
+func (db *DB) segmentForWrite(ctx context.Context, k segKey) (*segment, error) {
 	db.mu.Lock()
-	s := db.segs[day]
+	s := db.segs[k]
 	if s == nil {
-		s = newSegment(db, day)
-		db.segs[day] = s
+		s = newSegment(db, k)
+		db.segs[k] = s
 	}
 	db.mu.Unlock()
 	if err := s.openWriter(ctx); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -33,13 +32,9 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	if st.SQLiteVersion, err = db.SQLiteVersion(ctx); err != nil {
 		return st, classify(err)
 	}
-	days := db.days()
-	st.Segments = len(days)
-	for _, d := range days {
-		s := db.segment(d)
-		if s == nil {
-			continue
-		}
+	segs := db.segments()
+	st.Segments = len(segs)
+	for _, s := range segs {
 		err := s.withReader(func(r *sql.DB) error {
 			counts, err := s.classCounts(ctx)
 			if err != nil {
@@ -65,7 +60,7 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 			return nil
 		})
 		if err != nil {
-			return st, classify(fmt.Errorf("stats %s: %w", segmentName(d), err))
+			return st, classify(fmt.Errorf("stats %s: %w", s.name(), err))
 		}
 	}
 	return st, nil
@@ -111,18 +106,14 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 	if err := collect(filepath.Base(db.path), db.catalog, false); err != nil {
 		return probs, err
 	}
-	for _, d := range db.days() {
-		s := db.segment(d)
-		if s == nil {
-			continue
-		}
+	for _, s := range db.segments() {
 		// The FTS check writes nothing but needs a writable handle.
 		db.wmu.Lock()
 		err := s.openWriter(ctx)
 		if err == nil {
-			err = collect(segmentName(d), s.w, true)
+			err = collect(s.name(), s.w, true)
 		} else {
-			probs = append(probs, Problem{segmentName(d), err.Error()})
+			probs = append(probs, Problem{s.name(), err.Error()})
 			err = nil
 		}
 		db.wmu.Unlock()
@@ -136,10 +127,8 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 // Vacuum rebuilds every file to its smallest size and truncates the WAL
 // files. It holds the writer for each file in turn.
 func (db *DB) Vacuum(ctx context.Context) error {
-	days := db.days()
-	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
-	for _, d := range days {
-		if err := db.vacuumSegment(ctx, d); err != nil {
+	for _, s := range db.segments() {
+		if err := db.vacuumSegment(ctx, s); err != nil {
 			return err
 		}
 	}
@@ -150,19 +139,15 @@ func (db *DB) Vacuum(ctx context.Context) error {
 	return classify(err)
 }
 
-func (db *DB) vacuumSegment(ctx context.Context, day int64) error {
+func (db *DB) vacuumSegment(ctx context.Context, s *segment) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	s := db.segment(day)
-	if s == nil {
-		return nil
-	}
 	if err := s.openWriter(ctx); err != nil {
 		return err
 	}
 	for _, q := range []string{`VACUUM`, `PRAGMA optimize`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
-			return classify(fmt.Errorf("vacuum %s: %w", segmentName(day), err))
+			return classify(fmt.Errorf("vacuum %s: %w", s.name(), err))
 		}
 	}
 	return nil
@@ -181,8 +166,8 @@ func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64,
 		col, val = "tenant_id", tenantID
 	}
 	var total int64
-	for _, d := range db.days() {
-		n, err := db.purgeSegment(ctx, d, col, val)
+	for _, s := range db.segments() {
+		n, err := db.purgeSegment(ctx, s, col, val)
 		if err != nil {
 			return total, err
 		}
@@ -199,23 +184,19 @@ func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64,
 	return total, nil
 }
 
-func (db *DB) purgeSegment(ctx context.Context, day int64, col, val string) (int64, error) {
+func (db *DB) purgeSegment(ctx context.Context, s *segment, col, val string) (int64, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	s := db.segment(day)
-	if s == nil {
-		return 0, nil
-	}
 	if err := s.openWriter(ctx); err != nil {
 		return 0, err
 	}
 	n, err := s.purge(ctx, col, val)
 	if err != nil {
-		s.forgetCaches(ctx)
-		return 0, classify(fmt.Errorf("purge %s: %w", segmentName(day), err))
+		s.forgetCaches()
+		return 0, classify(fmt.Errorf("purge %s: %w", s.name(), err))
 	}
 	// Purged messages may be gone: the writer's cached ids with them.
-	s.forgetCaches(ctx)
+	s.forgetCaches()
 	s.resetCounts()
 	return n, nil
 }

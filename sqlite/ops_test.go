@@ -36,7 +36,7 @@ func TestDB_Cleanup(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 17, 0, 0, time.UTC)
-	recs := MustGenerate(t, db, 12000, now, 60*sidelog.Day)
+	recs := MustGenerate(t, db, scaled(12000), now, 60*sidelog.Day)
 	pol := sidelog.DefaultRetention()
 	// Everything but warnings expires inside the span; the oldest days go whole.
 	pol.MaxAge[2], pol.MaxAge[3], pol.AuditAge = 45*sidelog.Day, 45*sidelog.Day, 50*sidelog.Day
@@ -97,7 +97,7 @@ func TestDB_CleanupMaxBytes(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	MustGenerate(t, db, 20000, now, 10*sidelog.Day)
+	MustGenerate(t, db, scaled(20000), now, 10*sidelog.Day)
 	audits, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}})
 	limit := db.Size() / 3
 	rep, err := db.Cleanup(ctx, sidelog.Retention{MaxBytes: limit}, now, false)
@@ -117,7 +117,7 @@ func TestDB_Purge(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	recs := MustGenerate(t, db, 5000, now, 3*sidelog.Day)
+	recs := MustGenerate(t, db, scaled(5000), now, 3*sidelog.Day)
 	MustWrite(t, db, []sidelog.Record{{Time: now, UserID: "7", Message: "secret note for quokka"}})
 	var want int64 = 1
 	for _, r := range recs {
@@ -167,7 +167,7 @@ func TestDB_StatsCheckVacuum(t *testing.T) {
 	for _, r := range recs {
 		byKind[r.Kind]++
 	}
-	if st.Records != 3000 || st.ByKind != byKind || !st.Newest.Equal(recs[len(recs)-1].Time) || !st.Oldest.Equal(recs[0].Time) || st.Segments != 3 {
+	if st.Records != 3000 || st.ByKind != byKind || !st.Newest.Equal(recs[len(recs)-1].Time) || !st.Oldest.Equal(recs[0].Time) || st.Segments != 9 { // 3 days × 3 classes
 		t.Errorf("stats %+v", st)
 	}
 	if probs, err := db.Check(ctx); err != nil || len(probs) != 0 {
@@ -245,7 +245,7 @@ func TestDB_WriteCorruptSegment(t *testing.T) {
 	now := time.Now().UTC()
 	MustWrite(t, db, []sidelog.Record{{Time: now, Message: "before the damage"}})
 	db.Close()
-	seg := path + ".d/" + now.Format("2006-01-02") + ".db"
+	seg := path + ".d/" + now.Format("2006-01-02") + "-info.db"
 	if err := os.WriteFile(seg, []byte("this day file was overwritten by something else entirely, not sqlite at all"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,10 +95,10 @@ func validate(f sidelog.Filter) error {
 	return nil
 }
 
-// conditions returns the segment-independent conditions of f. Conditions on
-// low-cardinality columns are written with a unary + when common so that
-// SQLite walks the rowid (newest first) instead of sorting an index range;
-// see plan.
+// conditions returns the conditions of f on one segment, as planned by p.
+// Conditions on low-cardinality columns are written with a unary + when
+// common so that SQLite walks the rowid (newest first) instead of sorting
+// an index range.
 func conditions(f sidelog.Filter, p plan) *where {
 	w := &where{}
 	col := func(name string, indexed bool) string {
@@ -105,20 +107,23 @@ func conditions(f sidelog.Filter, p plan) *where {
 		}
 		return "+l." + name
 	}
+	// With a rare status class, the status index is the one to use.
+	statusIx := p.useClassIndex
+	levelIx := p.useClassIndex && f.MinStatus == 0 && f.MaxStatus == 0
 	if f.MinLevel != nil {
-		w.add(col("level", p.useClassIndex)+" >= ?", int64(*f.MinLevel))
+		w.add(col("level", levelIx)+" >= ?", int64(*f.MinLevel))
 	}
 	if f.MaxLevel != nil {
-		w.add(col("level", p.useClassIndex)+" <= ?", int64(*f.MaxLevel))
+		w.add(col("level", levelIx)+" <= ?", int64(*f.MaxLevel))
 	}
 	if len(f.Kinds) > 0 {
-		w.add(col("kind", p.useClassIndex)+" IN ("+placeholders(len(f.Kinds))+")", kindArgs(f.Kinds)...)
+		w.add(col("kind", levelIx)+" IN ("+placeholders(len(f.Kinds))+")", kindArgs(f.Kinds)...)
 	}
 	if f.MinStatus > 0 {
-		w.add(col("status", p.useClassIndex)+" >= ?", f.MinStatus)
+		w.add(col("status", statusIx)+" >= ?", f.MinStatus)
 	}
 	if f.MaxStatus > 0 {
-		w.add(col("status", p.useClassIndex)+" <= ?", f.MaxStatus)
+		w.add(col("status", statusIx)+" <= ?", f.MaxStatus)
 	}
 	for _, c := range []struct{ col, v string }{
 		{"request_id", f.RequestID}, {"trace_id", f.TraceID}, {"user_id", f.UserID},
@@ -129,21 +134,17 @@ func conditions(f sidelog.Filter, p plan) *where {
 		}
 	}
 	if f.Logger != "" {
-		w.add("l.logger = (SELECT id FROM dict WHERE s = ?)", f.Logger)
+		w.add("l.logger = ?", p.logger)
 	}
 	if f.Method != "" {
-		w.add("l.method = (SELECT id FROM dict WHERE s = ?)", strings.ToUpper(f.Method))
+		w.add("l.method = ?", p.method)
 	}
 	if f.Path != "" {
-		if prefix, ok := strings.CutSuffix(f.Path, "*"); ok {
-			w.add("l.path IN (SELECT id FROM dict WHERE s >= ? AND s < ?)", prefix, prefix+"\U0010FFFF")
-		} else {
-			w.add("l.path = (SELECT id FROM dict WHERE s = ?)", f.Path)
-		}
+		w.add(col("path", !p.walkPath)+" IN ("+placeholders(len(p.paths))+")", p.paths...)
 	}
 	if f.Text != "" {
-		q, _ := ftsQuery(f.Text)
-		w.add("(l.msg IN (SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?) OR l.err IN (SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?))", q, q)
+		in := " IN (" + placeholders(len(p.msgs)) + ")"
+		w.add("("+col("msg", !p.walkText)+in+" OR "+col("err", !p.walkText)+in+")", append(p.msgs, p.msgs...)...)
 	}
 	return w
 }
@@ -162,6 +163,13 @@ func kindArgs(ks []sidelog.Kind) []any {
 type plan struct {
 	skip          bool // no record of the segment can match
 	useClassIndex bool // the level/kind/status condition is rare: use its index
+
+	// Dictionary ids of the filter's strings in this segment.
+	logger, method int64
+	paths, msgs    []any
+	// Walk rowids instead of the path or message index: the matching
+	// values are many, so matches are common and an index would sort them.
+	walkPath, walkText bool
 }
 
 // rareFraction is the share of rows below which an index range on level,
@@ -169,26 +177,97 @@ type plan struct {
 // within about 50/fraction rows).
 const rareFraction = 0.01
 
-// planFor decides how to search s for f from the segment's class counts.
-func planFor(ctx context.Context, s *segment, f sidelog.Filter) (plan, error) {
-	if f.MinLevel == nil && f.MaxLevel == nil && len(f.Kinds) == 0 && f.MinStatus == 0 && f.MaxStatus == 0 {
-		return plan{}, nil
+// manyValues is how many matching dictionary values make a filter common
+// enough to walk rowids rather than use its index.
+const manyValues = 20
+
+// maxValues bounds the dictionary ids a filter resolves to in one segment.
+const maxValues = 2000
+
+// planFor decides how to search s for f: it skips segments whose class
+// counts or dictionaries show that nothing can match, and picks between an
+// index and a walk over rowids.
+func planFor(ctx context.Context, s *segment, r *sql.DB, f sidelog.Filter) (plan, error) {
+	var p plan
+	if f.MinLevel != nil || f.MaxLevel != nil || len(f.Kinds) > 0 || f.MinStatus > 0 || f.MaxStatus > 0 {
+		counts, err := s.classCounts(ctx)
+		if err != nil {
+			return p, err
+		}
+		var total, match int64
+		for k, n := range counts {
+			total += n
+			if classMayMatch(k, f) {
+				match += n
+			}
+		}
+		if match == 0 {
+			return plan{skip: true}, nil
+		}
+		p.useClassIndex = float64(match) < rareFraction*float64(total)
 	}
-	counts, err := s.classCounts(ctx)
-	if err != nil {
-		return plan{}, err
+	one := func(s string, id *int64) error {
+		err := r.QueryRowContext(ctx, `SELECT id FROM dict WHERE s = ?`, s).Scan(id)
+		if errors.Is(err, sql.ErrNoRows) {
+			p.skip = true
+			return nil
+		}
+		return err
 	}
-	var total, match int64
-	for k, n := range counts {
-		total += n
-		if classMayMatch(k, f) {
-			match += n
+	if f.Logger != "" {
+		if err := one(f.Logger, &p.logger); err != nil || p.skip {
+			return p, err
 		}
 	}
-	if match == 0 {
-		return plan{skip: true}, nil
+	if f.Method != "" {
+		if err := one(strings.ToUpper(f.Method), &p.method); err != nil || p.skip {
+			return p, err
+		}
 	}
-	return plan{useClassIndex: float64(match) < rareFraction*float64(total)}, nil
+	var err error
+	if f.Path != "" {
+		q, args := `SELECT id FROM dict WHERE s = ?`, []any{f.Path}
+		if prefix, ok := strings.CutSuffix(f.Path, "*"); ok {
+			q, args = `SELECT id FROM dict WHERE s >= ? AND s < ?`, []any{prefix, prefix + "\U0010FFFF"}
+		}
+		if p.paths, err = ids(ctx, r, q, args...); err != nil {
+			return p, err
+		}
+		p.walkPath = len(p.paths) >= manyValues
+	}
+	if f.Text != "" {
+		fq, _ := ftsQuery(f.Text)
+		if p.msgs, err = ids(ctx, r, `SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?`, fq); err != nil {
+			return p, err
+		}
+		p.walkText = len(p.msgs) >= manyValues
+	}
+	p.skip = (f.Path != "" && len(p.paths) == 0) || (f.Text != "" && len(p.msgs) == 0)
+	return p, nil
+}
+
+// ids runs a query for dictionary ids, at most maxValues of them; past that
+// the filter matches so much that walking rowids finds matches anyway, and
+// an id list that long would only slow SQLite down, so ids returns nil and
+// an error asking for a narrower filter.
+func ids(ctx context.Context, r *sql.DB, q string, args ...any) ([]any, error) {
+	rows, err := r.QueryContext(ctx, q+` LIMIT ?`, append(args, maxValues+1)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	if len(out) > maxValues {
+		return nil, sidelog.Errorf(sidelog.EINVALID, "the filter matches more than %d distinct paths or messages in one day: narrow it", maxValues)
+	}
+	return out, rows.Err()
 }
 
 // classMayMatch reports whether records of the class key may match f's
@@ -236,19 +315,32 @@ func classLevelRange(c int) (lo, hi slog.Level) {
 	return slog.LevelError, maxL
 }
 
-// segmentsFor returns the segments that may hold records of f, newest first.
+// segmentsFor returns the segments that may hold records of f, newest day
+// first.
 func (db *DB) segmentsFor(f sidelog.Filter) []*segment {
 	var out []*segment
-	for _, d := range db.days() {
-		if !f.Since.IsZero() && d < dayOf(f.Since.UnixNano()) {
+	for _, s := range db.segments() {
+		if !f.Since.IsZero() && s.day < dayOf(f.Since.UnixNano()) {
 			continue
 		}
-		if !f.Until.IsZero() && d > dayOf(f.Until.UnixNano()-1) {
+		if !f.Until.IsZero() && s.day > dayOf(f.Until.UnixNano()-1) {
 			continue
 		}
-		if s := db.segment(d); s != nil {
-			out = append(out, s)
+		out = append(out, s)
+	}
+	return out
+}
+
+// byDay splits segments (newest day first) into the groups of each day.
+func byDay(segs []*segment) [][]*segment {
+	var out [][]*segment
+	for i := 0; i < len(segs); {
+		j := i + 1
+		for j < len(segs) && segs[j].day == segs[i].day {
+			j++
 		}
+		out = append(out, segs[i:j])
+		i = j
 	}
 	return out
 }
@@ -292,20 +384,29 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 	if p.After.ID != 0 {
 		afterDay, afterRow = splitID(p.After.ID)
 	}
-	for _, s := range db.segmentsFor(f) {
-		if s.day > afterDay {
+	for _, day := range byDay(db.segmentsFor(f)) {
+		if day[0].day > afterDay {
 			continue
 		}
 		before := int64(1 << 62)
-		if s.day == afterDay {
+		if day[0].day == afterDay {
 			before = afterRow
 		}
-		// One more than asked tells whether there is a next page.
-		recs, err := s.query(ctx, f, before, limit+1-len(res.Records))
-		if err != nil {
-			return sidelog.Result{}, err
+		// One more than asked tells whether there is a next page. Each of
+		// the day's files gives its newest; the day's newest are among them.
+		need := limit + 1 - len(res.Records)
+		var recs []sidelog.Record
+		for _, s := range day {
+			got, err := s.query(ctx, f, before, need)
+			if err != nil {
+				return sidelog.Result{}, err
+			}
+			recs = append(recs, got...)
 		}
-		res.Records = append(res.Records, recs...)
+		if len(day) > 1 {
+			slices.SortFunc(recs, func(a, b sidelog.Record) int { return cmp.Compare(b.ID, a.ID) })
+		}
+		res.Records = append(res.Records, recs[:min(need, len(recs))]...)
 		if len(res.Records) > limit {
 			res.Records = res.Records[:limit]
 			res.Next = sidelog.Cursor{ID: res.Records[limit-1].ID}
@@ -316,11 +417,12 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 }
 
 // query returns up to limit records of the segment matching f with rowid
-// below before, newest first.
+// below before, newest first. The matching rowids are found first and only
+// those rows' strings are looked up.
 func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, limit int) ([]sidelog.Record, error) {
 	var out []sidelog.Record
 	err := s.withReader(func(r *sql.DB) error {
-		p, err := planFor(ctx, s, f)
+		p, err := planFor(ctx, s, r, f)
 		if err != nil || p.skip {
 			return err
 		}
@@ -331,11 +433,15 @@ func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, lim
 		w := conditions(f, p)
 		w.add("l.id >= ? AND l.id < ?", lo, min(hi, before))
 		addTimeBounds(w, f)
-		out, err = readRecords(ctx, r, s.day, selectRecord+w.String()+" ORDER BY l.id DESC LIMIT ?", append(w.args, limit)...)
+		q := selectRecord + " WHERE l.id IN (SELECT l.id FROM logs l" + w.String() + " ORDER BY l.id DESC LIMIT ?) ORDER BY l.id DESC"
+		out, err = readRecords(ctx, r, s.day, q, append(w.args, limit)...)
 		return err
 	})
 	if err != nil {
-		return nil, classify(fmt.Errorf("query %s: %w", segmentName(s.day), err))
+		if sidelog.ErrorCode(err) == sidelog.EINVALID {
+			return nil, err
+		}
+		return nil, classify(fmt.Errorf("query %s: %w", s.name(), err))
 	}
 	return out, nil
 }
@@ -380,22 +486,23 @@ func ignoreGone(err error) error {
 func (db *DB) Get(ctx context.Context, id int64) (sidelog.Record, error) {
 	day, rowid := splitID(id)
 	notFound := sidelog.Errorf(sidelog.ENOTFOUND, "no record %d", id)
-	s := db.segment(day)
-	if s == nil {
-		return sidelog.Record{}, notFound
+	for _, s := range db.segments() {
+		if s.day != day {
+			continue
+		}
+		var recs []sidelog.Record
+		err := s.withReader(func(r *sql.DB) (err error) {
+			recs, err = readRecords(ctx, r, day, selectRecord+" WHERE l.id = ?", rowid)
+			return err
+		})
+		if err != nil {
+			return sidelog.Record{}, classify(err)
+		}
+		if len(recs) == 1 {
+			return recs[0], nil
+		}
 	}
-	var recs []sidelog.Record
-	err := s.withReader(func(r *sql.DB) (err error) {
-		recs, err = readRecords(ctx, r, day, selectRecord+" WHERE l.id = ?", rowid)
-		return err
-	})
-	if err != nil {
-		return sidelog.Record{}, classify(err)
-	}
-	if len(recs) == 0 {
-		return sidelog.Record{}, notFound
-	}
-	return recs[0], nil
+	return sidelog.Record{}, notFound
 }
 
 // scanChunk is how many rows Scan reads per statement; reading in chunks
@@ -409,56 +516,88 @@ func (db *DB) Scan(ctx context.Context, f sidelog.Filter) iter.Seq2[sidelog.Reco
 			yield(sidelog.Record{}, err)
 			return
 		}
-		segs := db.segmentsFor(f)
-		for i := len(segs) - 1; i >= 0; i-- {
-			if !segs[i].scan(ctx, f, yield) {
+		days := byDay(db.segmentsFor(f))
+		for i := len(days) - 1; i >= 0; i-- {
+			if !scanDay(ctx, days[i], f, yield) {
 				return
 			}
 		}
 	}
 }
 
-// scan yields the segment's matching records oldest first, reading a chunk
-// at a time; it returns false when the caller stopped or an error was
-// yielded.
-func (s *segment) scan(ctx context.Context, f sidelog.Filter, yield func(sidelog.Record, error) bool) bool {
-	p, err := planFor(ctx, s, f)
-	if err != nil {
-		return yield(sidelog.Record{}, err) && false
+// scanDay merges the day's files in rowid order; it returns false when the
+// caller stopped or an error was yielded.
+func scanDay(ctx context.Context, segs []*segment, f sidelog.Filter, yield func(sidelog.Record, error) bool) bool {
+	curs := make([]*fileCursor, len(segs))
+	for i, s := range segs {
+		curs[i] = &fileCursor{s: s, f: f, lo: -1}
 	}
-	if p.skip {
-		return true
-	}
-	p.useClassIndex = false // a scan reads in rowid order anyway
-	lo, hi := int64(-1), int64(0)
 	for {
-		var recs []sidelog.Record
-		err := s.withReader(func(r *sql.DB) error {
-			if lo < 0 {
-				var err error
-				if lo, hi, err = rowRange(ctx, r, f, s.day); err != nil {
-					return err
-				}
+		var next *fileCursor
+		for _, c := range curs {
+			if err := c.fill(ctx); err != nil {
+				return yield(sidelog.Record{}, err) && false
 			}
-			w := conditions(f, p)
-			w.add("l.id >= ? AND l.id < ?", lo, hi)
-			addTimeBounds(w, f)
-			var err error
-			recs, err = readRecords(ctx, r, s.day, selectRecord+w.String()+" ORDER BY l.id LIMIT ?", append(w.args, scanChunk)...)
-			return err
-		})
-		if err != nil {
-			return yield(sidelog.Record{}, classify(err)) && false
-		}
-		for _, rec := range recs {
-			if !yield(rec, nil) {
-				return false
+			if len(c.buf) > 0 && (next == nil || c.buf[0].ID < next.buf[0].ID) {
+				next = c
 			}
 		}
-		if len(recs) < scanChunk {
+		if next == nil {
 			return true
 		}
-		_, last := splitID(recs[len(recs)-1].ID)
-		lo = last + 1
+		rec := next.buf[0]
+		next.buf = next.buf[1:]
+		if !yield(rec, nil) {
+			return false
+		}
 	}
+}
+
+// fileCursor reads one segment's matching records in rowid order, a chunk
+// at a time, so no read transaction stays open for long.
+type fileCursor struct {
+	s    *segment
+	f    sidelog.Filter
+	p    plan
+	lo   int64 // the next rowid to read from; -1 before the first chunk
+	hi   int64
+	buf  []sidelog.Record
+	done bool
+}
+
+func (c *fileCursor) fill(ctx context.Context) error {
+	if len(c.buf) > 0 || c.done {
+		return nil
+	}
+	err := c.s.withReader(func(r *sql.DB) error {
+		if c.lo < 0 {
+			var err error
+			if c.p, err = planFor(ctx, c.s, r, c.f); err != nil || c.p.skip {
+				c.done = true
+				return err
+			}
+			c.p.useClassIndex = false // a scan reads in rowid order anyway
+			if c.lo, c.hi, err = rowRange(ctx, r, c.f, c.s.day); err != nil {
+				return err
+			}
+		}
+		w := conditions(c.f, c.p)
+		w.add("l.id >= ? AND l.id < ?", c.lo, c.hi)
+		addTimeBounds(w, c.f)
+		var err error
+		c.buf, err = readRecords(ctx, r, c.s.day, selectRecord+w.String()+" ORDER BY l.id LIMIT ?", append(w.args, scanChunk)...)
+		return err
+	})
+	if err != nil {
+		c.done = true
+		return classify(err)
+	}
+	if len(c.buf) < scanChunk {
+		c.done = true
+	}
+	if len(c.buf) > 0 {
+		_, last := splitID(c.buf[len(c.buf)-1].ID)
+		c.lo = last + 1
+	}
+	return nil
 }

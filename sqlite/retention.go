@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -40,11 +40,10 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 	start := time.Now()
 	rep := CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
 	today := dayOf(now.UnixNano())
-	days := db.days()
-	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
-	for _, d := range days {
-		s := db.segment(d)
-		if s == nil || d >= today {
+	segs := db.segments()
+	slices.Reverse(segs) // oldest first
+	for _, s := range segs {
+		if s.day >= today {
 			continue
 		}
 		if err := db.expire(ctx, s, ageRule(pol, now), dryRun, &rep); err != nil {
@@ -163,7 +162,7 @@ func (db *DB) drop(s *segment) error {
 		return err
 	}
 	db.mu.Lock()
-	delete(db.segs, s.day)
+	delete(db.segs, s.segKey)
 	db.mu.Unlock()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(s.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -284,22 +283,20 @@ func (s *segment) maxIDLocked(ctx context.Context) (int64, error) {
 // shrinkTo removes the oldest days' non-audit records until the database
 // is at most maxBytes, never touching today's segment.
 func (db *DB) shrinkTo(ctx context.Context, maxBytes int64, today int64, rep *CleanupReport) error {
-	days := db.days()
-	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	segs := db.segments()
+	slices.Reverse(segs) // oldest first
 	keepAudit := rule{
 		cut: func(k rollupKey) (int64, bool) { return int64(1<<63 - 1), !isAuditKind(k.kind) },
 		where: func() (string, []any) {
 			return `kind NOT IN (2, 3)`, nil
 		},
 	}
-	for _, d := range days {
-		if db.Size() <= maxBytes || d >= today {
+	for _, s := range segs {
+		if db.Size() <= maxBytes || s.day >= today {
 			return nil
 		}
-		if s := db.segment(d); s != nil {
-			if err := db.expire(ctx, s, keepAudit, false, rep); err != nil {
-				return err
-			}
+		if err := db.expire(ctx, s, keepAudit, false, rep); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -12,11 +12,11 @@ import (
 	"github.com/sidelog/sidelog"
 )
 
-// segment is one day's file. Its writer connection and reader pool are
-// opened when first needed.
+// segment is one file: one class of one day's records. Its writer
+// connection and reader pool are opened when first needed.
 type segment struct {
-	db   *DB
-	day  int64
+	db *DB
+	segKey
 	path string
 
 	// swap is held for reading while a reader pool is in use and for
@@ -28,17 +28,20 @@ type segment struct {
 	r  *sql.DB    // reader pool; nil until the first read
 
 	// Writer state, guarded by DB.wmu.
-	nextRow int64            // the next rowid to assign
-	dict    map[string]int64 // cached dict ids
-	msgs    map[string]int64 // cached msgs ids
+	ins  *sql.Stmt        // the full-size multi-row INSERT, prepared once
+	dict map[string]int64 // cached dict ids
+	msgs map[string]int64 // cached msgs ids
 
 	cmu    sync.Mutex          // guards counts
 	counts map[rollupKey]int64 // records by class (minute zero); nil until read
 }
 
-func newSegment(db *DB, day int64) *segment {
-	return &segment{db: db, day: day, path: filepath.Join(db.dir, segmentName(day))}
+func newSegment(db *DB, k segKey) *segment {
+	return &segment{db: db, segKey: k, path: filepath.Join(db.dir, segmentName(k))}
 }
+
+// name is the segment's file name, for messages.
+func (s *segment) name() string { return segmentName(s.segKey) }
 
 // openWriter opens (creating and migrating) the segment for writing.
 func (s *segment) openWriter(ctx context.Context) error {
@@ -51,12 +54,12 @@ func (s *segment) openWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var max sql.NullInt64
-	if err := w.QueryRowContext(ctx, `SELECT max(id) FROM logs`).Scan(&max); err != nil {
+	ins, err := w.PrepareContext(ctx, insertSQL[rowsPerInsert])
+	if err != nil {
 		w.Close()
 		return classify(err)
 	}
-	s.w, s.nextRow = w, max.Int64+1
+	s.w, s.ins = w, ins
 	s.dict, s.msgs = map[string]int64{}, map[string]int64{}
 	return nil
 }
@@ -70,7 +73,7 @@ func (s *segment) reader() (*sql.DB, error) {
 		return s.r, nil
 	}
 	if _, err := os.Stat(s.path); err != nil {
-		return nil, sidelog.Errorf(sidelog.ENOTFOUND, "segment %s is gone", filepath.Base(s.path))
+		return nil, sidelog.Errorf(sidelog.ENOTFOUND, "segment %s is gone", s.name())
 	}
 	r, err := openDB(s.path, true, int(s.db.opts.BusyTimeout.Milliseconds()))
 	if err != nil {
@@ -101,8 +104,8 @@ func (s *segment) close() error {
 	defer s.mu.Unlock()
 	var errs []error
 	if s.w != nil {
-		errs = append(errs, s.w.Close())
-		s.w = nil
+		errs = append(errs, s.ins.Close(), s.w.Close())
+		s.w, s.ins = nil, nil
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -113,12 +116,8 @@ func (s *segment) close() error {
 
 // forgetCaches drops the writer's cached ids after a failed transaction,
 // since ids handed out inside it no longer exist.
-func (s *segment) forgetCaches(ctx context.Context) {
+func (s *segment) forgetCaches() {
 	s.dict, s.msgs = map[string]int64{}, map[string]int64{}
-	var max sql.NullInt64
-	if s.w != nil && s.w.QueryRowContext(ctx, `SELECT max(id) FROM logs`).Scan(&max) == nil {
-		s.nextRow = max.Int64 + 1
-	}
 }
 
 // sqliteCoder is implemented by the driver's error type.

@@ -99,9 +99,9 @@ func TestDB_Query(t *testing.T) {
 	db := MustOpen(t)
 	// 3000 records spanning two days, written in batches.
 	start := time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC)
-	recs := genRecords(start, 3000)
-	for i := 0; i < len(recs); i += 500 {
-		MustWrite(t, db, recs[i:i+500])
+	recs := genRecords(start, scaled(3000))
+	for i := 0; i < len(recs); i += 250 {
+		MustWrite(t, db, recs[i:min(i+250, len(recs))])
 	}
 	ctx := context.Background()
 	errLevel := slog.LevelError
@@ -182,7 +182,7 @@ func TestDB_Histogram(t *testing.T) {
 	t.Parallel()
 	db := MustOpen(t)
 	start := time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC)
-	recs := genRecords(start, 3000)
+	recs := genRecords(start, scaled(3000))
 	MustWrite(t, db, recs)
 	ctx := context.Background()
 	for _, f := range []sidelog.Filter{

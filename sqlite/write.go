@@ -68,26 +68,89 @@ func (db *DB) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
 	return nil
 }
 
+// writeDay stores one day's records: each gets the day's next sequence
+// number as its rowid, whichever class file it goes to, so rowid order is
+// the day's time order across its files.
 func (db *DB) writeDay(ctx context.Context, day int64, recs []sidelog.Record) error {
-	err := db.tryWriteDay(ctx, day, recs)
+	first, err := db.daySeq(ctx, day)
+	if err != nil {
+		return classify(err)
+	}
+	db.nextSeq[day] = first + int64(len(recs)) // gaps after a failure are harmless
+	var byClass [len(classNames)][]int
+	for i := range recs {
+		c := fileClassOf(&recs[i])
+		byClass[c] = append(byClass[c], i)
+	}
+	for c, idx := range byClass {
+		if len(idx) == 0 {
+			continue
+		}
+		sub := make([]sidelog.Record, len(idx))
+		rows := make([]int64, len(idx))
+		for j, i := range idx {
+			sub[j], rows[j] = recs[i], first+int64(i)
+		}
+		if err := db.writeSegment(ctx, segKey{day, fileClass(c)}, sub, rows); err != nil {
+			return err
+		}
+		for j, i := range idx {
+			recs[i].ID = makeID(day, rows[j])
+		}
+	}
+	return nil
+}
+
+// daySeq returns the next rowid of the day, reading it from the day's files
+// the first time.
+func (db *DB) daySeq(ctx context.Context, day int64) (int64, error) {
+	if n, ok := db.nextSeq[day]; ok {
+		return n, nil
+	}
+	var max int64
+	for _, s := range db.segments() {
+		if s.day != day {
+			continue
+		}
+		m, err := s.maxID(ctx)
+		if isCorrupt(err) {
+			err = db.quarantine(s.segKey) // see writeSegment
+		}
+		if err != nil {
+			return 0, err
+		}
+		max = maxInt(max, m)
+	}
+	return max + 1, nil
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func (db *DB) writeSegment(ctx context.Context, k segKey, recs []sidelog.Record, rows []int64) error {
+	err := db.tryWriteSegment(ctx, k, recs, rows)
 	if isCorrupt(err) {
-		// A damaged day file must not stop logging: move it aside, keep it
+		// A damaged file must not stop logging: move it aside, keep it
 		// for inspection, and write into a new one.
-		if qerr := db.quarantine(day); qerr != nil {
+		if qerr := db.quarantine(k); qerr != nil {
 			return errors.Join(err, qerr)
 		}
-		err = db.tryWriteDay(ctx, day, recs)
+		err = db.tryWriteSegment(ctx, k, recs, rows)
 	}
 	return classify(err)
 }
 
-func (db *DB) tryWriteDay(ctx context.Context, day int64, recs []sidelog.Record) error {
-	s, err := db.segmentForWrite(ctx, day)
+func (db *DB) tryWriteSegment(ctx context.Context, k segKey, recs []sidelog.Record, rows []int64) error {
+	s, err := db.segmentForWrite(ctx, k)
 	if err != nil {
 		return err
 	}
-	if err := s.write(ctx, recs); err != nil {
-		s.forgetCaches(ctx)
+	if err := s.write(ctx, recs, rows); err != nil {
+		s.forgetCaches()
 		return err
 	}
 	return nil
@@ -110,8 +173,8 @@ func isCorrupt(err error) bool {
 
 // quarantine renames a damaged day file to NAME.corrupt-UNIXTIME, which
 // queries ignore, so that a new file can take its place.
-func (db *DB) quarantine(day int64) error {
-	s := db.segment(day)
+func (db *DB) quarantine(k segKey) error {
+	s := db.segment(k)
 	if s == nil {
 		return nil
 	}
@@ -119,7 +182,7 @@ func (db *DB) quarantine(day int64) error {
 	defer s.swap.Unlock()
 	s.close()
 	db.mu.Lock()
-	delete(db.segs, day)
+	delete(db.segs, k)
 	db.mu.Unlock()
 	aside := fmt.Sprintf("%s.corrupt-%d", s.path, time.Now().Unix())
 	for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -130,14 +193,14 @@ func (db *DB) quarantine(day int64) error {
 	return nil
 }
 
-// write inserts recs into the segment in one transaction.
-func (s *segment) write(ctx context.Context, recs []sidelog.Record) error {
+// write inserts recs with the given rowids into the segment in one
+// transaction.
+func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int64) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	first := s.nextRow
 	args := make([]any, 0, rowsPerInsert*colsPerRow)
 	roll := map[rollupKey]int64{}
 	for i := 0; i < len(recs); i += rowsPerInsert {
@@ -145,14 +208,20 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record) error {
 		args = args[:0]
 		for j := range chunk {
 			r := &chunk[j]
-			row, err := s.rowArgs(ctx, tx, first+int64(i+j), r)
+			row, err := s.rowArgs(ctx, tx, rowids[i+j], r)
 			if err != nil {
 				return err
 			}
 			args = append(args, row...)
 			roll[rollupKeyOf(r)]++
 		}
-		if _, err := tx.ExecContext(ctx, insertSQL[len(chunk)], args...); err != nil {
+		var err error
+		if len(chunk) == rowsPerInsert {
+			_, err = tx.StmtContext(ctx, s.ins).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL[len(chunk)], args...)
+		}
+		if err != nil {
 			return fmt.Errorf("insert logs: %w", err)
 		}
 	}
@@ -162,11 +231,7 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	s.nextRow = first + int64(len(recs))
 	s.addCounts(roll)
-	for i := range recs {
-		recs[i].ID = makeID(s.day, first+int64(i))
-	}
 	return nil
 }
 
