@@ -263,3 +263,31 @@ func TestDB_WriteCorruptSegment(t *testing.T) {
 		t.Errorf("the damaged file was not kept aside: %v", m)
 	}
 }
+
+func TestDB_StartRetention(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	old := time.Now().Add(-3 * sidelog.Day)
+	MustWrite(t, db, []sidelog.Record{{Time: old, Message: "old"}, {Time: time.Now(), Message: "new"}})
+	pol := sidelog.DefaultRetention()
+	pol.MaxAge[1] = sidelog.Day
+	if err := db.SetRetention(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan sqlite.CleanupReport, 1)
+	stop := db.StartRetention(time.Hour, func(rep sqlite.CleanupReport, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		reports <- rep
+	})
+	rep := <-reports
+	stop()
+	if rep.Removed != 1 || rep.SegmentsDropped != 1 {
+		t.Errorf("background run %+v: want the old info file deleted", rep)
+	}
+	if n, _ := db.Count(ctx, sidelog.Filter{}); n != 1 {
+		t.Errorf("%d records left, want 1", n)
+	}
+}

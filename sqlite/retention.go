@@ -320,10 +320,11 @@ func (db *DB) Size() int64 {
 	return n
 }
 
-// StartRetention runs Cleanup with pol every interval in the background
-// until the returned stop function is called; report, when not nil, gets
-// each run's result. stop waits for a run in progress to end.
-func (db *DB) StartRetention(pol sidelog.Retention, interval time.Duration, report func(CleanupReport, error)) (stop func()) {
+// StartRetention runs Cleanup every interval in the background, with the
+// policy saved in the database (see SetRetention; the default until one is
+// saved), until the returned stop function is called. report, when not nil,
+// gets each run's result. stop waits for a run in progress to end.
+func (db *DB) StartRetention(interval time.Duration, report func(CleanupReport, error)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -331,7 +332,11 @@ func (db *DB) StartRetention(pol sidelog.Retention, interval time.Duration, repo
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			rep, err := db.Cleanup(ctx, pol, time.Now(), false)
+			pol, err := db.Retention(ctx)
+			var rep CleanupReport
+			if err == nil {
+				rep, err = db.Cleanup(ctx, pol, time.Now(), false)
+			}
 			if report != nil && ctx.Err() == nil {
 				report(rep, err)
 			}

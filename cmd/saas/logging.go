@@ -50,7 +50,7 @@ func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, 
 		root = l.sentry
 	}
 	l.logger = slog.New(root)
-	l.stopRetention = st.StartRetention(sidelog.DefaultRetention(), time.Hour, func(rep sqlite.CleanupReport, err error) {
+	l.stopRetention = st.StartRetention(time.Hour, func(rep sqlite.CleanupReport, err error) {
 		if err != nil {
 			l.logger.Error("log retention failed", "error", err)
 		}
