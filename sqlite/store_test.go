@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -247,5 +248,51 @@ func TestDB_InvalidFilter(t *testing.T) {
 		if _, err := db.Query(context.Background(), f, sidelog.Page{}); sidelog.ErrorCode(err) != sidelog.EINVALID {
 			t.Errorf("Query(%+v) = %v, want EINVALID", f, err)
 		}
+	}
+}
+
+// A reader holding a read transaction open for a long time (an export, a
+// slow admin page) must not stop the writer; it keeps its snapshot.
+func TestDB_LongReadTransaction(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	batch := func(n int) []sidelog.Record {
+		recs := make([]sidelog.Record, n)
+		for i := range recs {
+			recs[i] = sidelog.Record{Time: now, Message: "row"}
+		}
+		return recs
+	}
+	MustWrite(t, db, batch(100))
+	seg := filepath.Join(db.Path()+".d", now.Format("2006-01-02")+"-info.db")
+	other, err := sql.Open("sqlite", "file:"+seg+"?_pragma=busy_timeout(1000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	count := func() (n int) {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 100 {
+		t.Fatalf("reader sees %d rows, want 100", n)
+	}
+	for range 20 {
+		MustWrite(t, db, batch(500)) // each would fail with SQLITE_BUSY if the reader blocked it
+	}
+	if n := count(); n != 100 {
+		t.Errorf("reader's snapshot changed to %d rows", n)
+	}
+	if n, err := db.Count(ctx, sidelog.Filter{}); err != nil || n != 10100 {
+		t.Errorf("store count = %d, %v; want 10100", n, err)
 	}
 }
