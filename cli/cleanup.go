@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,20 +22,24 @@ whose records have all expired is deleted, one with some is rewritten
 without them. With --max-size, the oldest days then lose everything but
 their audit and security records until the database fits.
 
-The policy is the default (debug 7d, info 30d, warn 90d, error 365d, audit
-and security 365d, no size bound) changed by the flags. An age of 0 keeps
-those records forever.
+The policy is the one saved in the database (by --save, or by the
+application) or else the default (debug 7d, info 30d, warn 90d, error 365d,
+audit and security 365d, no size bound), changed by the flags given. An age
+of 0 keeps those records forever. --save stores the result for later runs
+and for the application's background cleaner.
 
 Examples:
   sidelog cleanup --db logs.db --dry-run
   sidelog cleanup --keep-debug 1d --keep-info 14d
-  sidelog cleanup --max-size 2GiB
+  sidelog cleanup --max-size 2GiB --save
 `,
 	run: (*CLI).runCleanup,
 }
 
-// retentionFlags are the flags that change the default retention policy.
+// retentionFlags are the flags that change the retention policy saved in
+// the database (sidelog.DefaultRetention when none was saved).
 type retentionFlags struct {
+	fs      *flags
 	keep    [4]*string
 	audit   *string
 	maxSize *string
@@ -42,29 +47,38 @@ type retentionFlags struct {
 
 func addRetentionFlags(fs *flags) *retentionFlags {
 	def := sidelog.DefaultRetention()
-	var rf retentionFlags
+	rf := retentionFlags{fs: fs}
 	for i, name := range levelNames {
-		rf.keep[i] = fs.String("keep-"+name, formatAge(def.MaxAge[i]), "keep "+name+" records for `AGE` (like 7d or 36h; 0 keeps them forever)")
+		rf.keep[i] = fs.String("keep-"+name, "", fmt.Sprintf("keep %s records for `AGE` (like 7d or 36h; 0 keeps them forever; default: saved, or %s)", name, formatAge(def.MaxAge[i])))
 	}
-	rf.audit = fs.String("keep-audit", formatAge(def.AuditAge), "keep audit and security records for `AGE`")
-	rf.maxSize = fs.String("max-size", "0", "remove the oldest non-audit records while the database is larger than `SIZE` (like 500MiB or 2GiB; 0 for no bound)")
+	rf.audit = fs.String("keep-audit", "", fmt.Sprintf("keep audit and security records for `AGE` (default: saved, or %s)", formatAge(def.AuditAge)))
+	rf.maxSize = fs.String("max-size", "", "remove the oldest non-audit records while the database is larger than `SIZE` (like 500MiB or 2GiB; 0 for no bound; default: saved, or 0)")
 	return &rf
 }
 
-// policy returns the retention policy the flags describe.
-func (rf *retentionFlags) policy() (sidelog.Retention, error) {
-	var pol sidelog.Retention
+// policy returns base changed by the flags that were given.
+func (rf *retentionFlags) policy(base sidelog.Retention) (sidelog.Retention, error) {
+	pol := base
 	var err error
+	set := map[string]bool{}
+	rf.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for i, s := range rf.keep {
+		if !set["keep-"+levelNames[i]] {
+			continue
+		}
 		if pol.MaxAge[i], err = parseKeep(*s); err != nil {
 			return pol, usageError("--keep-%s: %s", levelNames[i], sidelog.ErrorMessage(err))
 		}
 	}
-	if pol.AuditAge, err = parseKeep(*rf.audit); err != nil {
-		return pol, usageError("--keep-audit: %s", sidelog.ErrorMessage(err))
+	if set["keep-audit"] {
+		if pol.AuditAge, err = parseKeep(*rf.audit); err != nil {
+			return pol, usageError("--keep-audit: %s", sidelog.ErrorMessage(err))
+		}
 	}
-	if pol.MaxBytes, err = parseSize(*rf.maxSize); err != nil {
-		return pol, err
+	if set["max-size"] {
+		if pol.MaxBytes, err = parseSize(*rf.maxSize); err != nil {
+			return pol, err
+		}
 	}
 	return pol, nil
 }
@@ -110,6 +124,7 @@ func parseSize(s string) (int64, error) {
 func (c *CLI) runCleanup(ctx context.Context, args []string) (err error) {
 	fs := c.newFlags("cleanup")
 	dryRun := fs.Bool("dry-run", false, "only count what would be removed")
+	save := fs.Bool("save", false, "save the policy in the database for later runs and the background cleaner")
 	rf := addRetentionFlags(fs)
 	pos, err := c.parse(fs, args)
 	if err != nil {
@@ -118,15 +133,31 @@ func (c *CLI) runCleanup(ctx context.Context, args []string) (err error) {
 	if err := noArgs(fs, pos); err != nil {
 		return err
 	}
-	pol, err := rf.policy()
-	if err != nil {
-		return err
+	if _, err := rf.policy(sidelog.Retention{}); err != nil {
+		return err // a bad flag, before the database is opened
 	}
 	db, err := c.open(ctx, fs, false)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db, &err)
+	saved, err := db.Retention(ctx)
+	if err != nil {
+		return err
+	}
+	pol, err := rf.policy(saved)
+	if err != nil {
+		return err
+	}
+	if *save {
+		if *dryRun {
+			return usageError("--save and --dry-run do not go together")
+		}
+		if err := db.SetRetention(ctx, pol); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "saved the policy in %s\n", Sanitize(db.Path()))
+	}
 	rep, err := db.Cleanup(ctx, pol, c.Now(), *dryRun)
 	if err != nil {
 		return err

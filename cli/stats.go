@@ -20,8 +20,8 @@ var statsCommand = &command{
 
 Shows the database's size on disk and number of day files, its records by
 level and by kind, the oldest and newest record, the records per hour over
-the last 24 hours, and the retention policy with how many records cleanup
-would remove now. Counts come from per-minute rollups: no table scan.
+the last 24 hours, and the retention policy (saved in the database, or the
+default) with how many records cleanup would remove now. Counts come from per-minute rollups: no table scan.
 
 The retention flags are those of 'sidelog cleanup'.
 
@@ -72,8 +72,7 @@ func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 	if err := noArgs(fs, pos); err != nil {
 		return err
 	}
-	policy, err := pol.policy()
-	if err != nil {
+	if _, err := pol.policy(sidelog.Retention{}); err != nil {
 		return err
 	}
 	db, err := c.open(ctx, fs, false)
@@ -81,6 +80,14 @@ func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeDB(db, &err)
+	saved, err := db.Retention(ctx)
+	if err != nil {
+		return err
+	}
+	policy, err := pol.policy(saved)
+	if err != nil {
+		return err
+	}
 	st, err := db.Stats(ctx)
 	if err != nil {
 		return err

@@ -460,3 +460,24 @@ func TestCLI_Embedded(t *testing.T) {
 		t.Errorf("error line %q, exit %d", got, cli.ExitCode(err))
 	}
 }
+
+// TestCLI_CleanupSave checks that --save stores the policy that later runs
+// and stats start from.
+func TestCLI_CleanupSave(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	res := runCLI(t, envFor(db), "cleanup", "--keep-debug", "1d", "--max-size", "1GiB", "--save")
+	if res.code != 0 || !strings.Contains(res.stdout, "saved the policy") {
+		t.Fatalf("cleanup --save: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	want := "debug 1d, info 30d, warn 90d, error 365d, audit/security 365d, at most 1024 MiB"
+	for _, args := range [][]string{{"stats"}, {"cleanup", "--dry-run"}} {
+		if res := runCLI(t, envFor(db), args...); !strings.Contains(res.stdout, want) {
+			t.Errorf("%v does not start from the saved policy:\n%s", args, res.stdout)
+		}
+	}
+	res = runCLI(t, envFor(db), "cleanup", "--dry-run", "--save")
+	if res.code != 2 {
+		t.Errorf("--save --dry-run: exit %d, want 2", res.code)
+	}
+}
