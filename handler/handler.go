@@ -13,7 +13,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -226,5 +225,3 @@ type Stats struct {
 	LastBatchLatency time.Duration // duration of the last committed WriteBatch
 	MaxBatchLatency  time.Duration // the longest one
 }
-
-var errClosed = errors.New("handler closed")
