@@ -531,6 +531,9 @@ func scanDay(ctx context.Context, segs []*segment, f sidelog.Filter, yield func(
 	curs := make([]*fileCursor, len(segs))
 	for i, s := range segs {
 		curs[i] = &fileCursor{s: s, f: f, lo: -1}
+		if !s.hasReader() {
+			defer s.closeReader() // opened for this scan only
+		}
 	}
 	for {
 		var next *fileCursor

@@ -134,6 +134,9 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 	if dryRun {
 		n, err := s.countWhere(ctx, cond, args)
 		rep.Removed += n
+		if n > 0 {
+			rep.SegmentsRewritten++
+		}
 		return err
 	}
 	n, err := db.rewrite(ctx, s, cond, args)

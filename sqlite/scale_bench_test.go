@@ -61,7 +61,8 @@ func scaleDir(tb testing.TB) string {
 // the database so later runs can report it.
 type buildInfo struct {
 	Rows        int
-	Days        int
+	Days        int     // UTC days
+	Files       int     // segment files (a day has up to three: debug, info, main)
 	Workers     int     // processes that built disjoint day ranges at once
 	Seconds     float64 // wall time of the whole build
 	RowsPerSec  float64 // Rows / Seconds
@@ -170,7 +171,8 @@ func scaleDB(tb testing.TB, days int) (string, buildInfo) {
 	if st.Records != scaleRows {
 		tb.Fatalf("built %d rows, want %d", st.Records, scaleRows)
 	}
-	info.Rows, info.Days, info.Workers = int(st.Records), st.Segments, workers
+	info.Rows, info.Files, info.Workers = int(st.Records), st.Segments, workers
+	info.Days = len(segmentDays(tb, path))
 	info.RowsPerSec = float64(info.Rows) / info.Seconds
 	info.RowsPerCPU = float64(info.Rows) / info.CPUSeconds
 	info.Bytes = st.Bytes
@@ -240,8 +242,8 @@ func TestScaleBuildPart(t *testing.T) {
 }
 
 func logBuild(tb testing.TB, info buildInfo) {
-	tb.Logf("built %d rows in %d day files by %d processes: %.1f s wall = %.0f rows/s; %.1f CPU-s = %.0f rows per CPU-second; %.1f MiB = %.1f MiB per million rows (target <= 360)",
-		info.Rows, info.Days, info.Workers, info.Seconds, info.RowsPerSec, info.CPUSeconds, info.RowsPerCPU, float64(info.Bytes)/(1<<20), info.MiBPerMRows)
+	tb.Logf("built %d rows in %d days (%d files) by %d processes: %.1f s wall = %.0f rows/s; %.1f CPU-s = %.0f rows per CPU-second; %.1f MiB = %.1f MiB per million rows (target <= 360)",
+		info.Rows, info.Days, info.Files, info.Workers, info.Seconds, info.RowsPerSec, info.CPUSeconds, info.RowsPerCPU, float64(info.Bytes)/(1<<20), info.MiBPerMRows)
 }
 
 // TestScaleBuild30 and TestScaleBuild60 build (or report) the cached
@@ -261,7 +263,8 @@ func openScale(b *testing.B, days int) (*sqlite.DB, string, buildInfo) {
 	return db, path, info
 }
 
-// segmentFiles returns the day files of the database at path, newest first.
+// segmentFiles returns the segment files of the database at path
+// (YYYY-MM-DD-debug.db, -info.db, -main.db), newest day first.
 func segmentFiles(tb testing.TB, path string) []string {
 	ents, err := os.ReadDir(path + ".d")
 	if err != nil {
@@ -277,18 +280,39 @@ func segmentFiles(tb testing.TB, path string) []string {
 	return out
 }
 
-// rawSegments opens every day file read-only through the same driver, for
-// the naive baselines.
-func rawSegments(b *testing.B, path string) []*sql.DB {
-	var out []*sql.DB
-	for _, f := range segmentFiles(b, path) {
-		h, err := sql.Open("sqlite", "file:"+f+"?mode=ro&_pragma=cache_size(-16384)&_pragma=query_only(1)")
-		if err != nil {
-			b.Fatal(err)
+// rawSegments opens every segment file read-only through the same driver,
+// for the naive baselines, grouped by day, newest day first.
+func rawSegments(b *testing.B, path string) [][]*sql.DB {
+	var out [][]*sql.DB
+	for _, files := range segmentDays(b, path) {
+		var day []*sql.DB
+		for _, f := range files {
+			h, err := sql.Open("sqlite", "file:"+f+"?mode=ro&_pragma=cache_size(-16384)&_pragma=query_only(1)")
+			if err != nil {
+				b.Fatal(err)
+			}
+			h.SetMaxOpenConns(1)
+			b.Cleanup(func() { h.Close() })
+			day = append(day, h)
 		}
-		h.SetMaxOpenConns(1)
-		b.Cleanup(func() { h.Close() })
-		out = append(out, h)
+		out = append(out, day)
+	}
+	return out
+}
+
+// segmentDays returns the segment files of the database at path grouped by
+// UTC day, newest day first. A day's files share one rowid sequence, so
+// their ids merge into one order.
+func segmentDays(tb testing.TB, path string) [][]string {
+	var out [][]string
+	last := ""
+	for _, f := range segmentFiles(tb, path) {
+		day := filepath.Base(f)[:10]
+		if day != last {
+			out = append(out, nil)
+			last = day
+		}
+		out[len(out)-1] = append(out[len(out)-1], f)
 	}
 	return out
 }
@@ -429,6 +453,10 @@ func BenchmarkScaleQuery(b *testing.B) {
 	// Naive baselines, straight SQL on the day files through the same
 	// driver; each runs at most 3 times (they take seconds).
 	segs := rawSegments(b, path)
+	var allFiles []*sql.DB
+	for _, day := range segs {
+		allFiles = append(allFiles, day...)
+	}
 	naive := func(name string, run func() int64) {
 		b.Run("naive/"+name, func(b *testing.B) {
 			n := min(b.N, 3)
@@ -442,20 +470,27 @@ func BenchmarkScaleQuery(b *testing.B) {
 		})
 	}
 	// Newest 50 whose message is LIKE the word, reading every row's message
-	// as a one-table store would (CROSS JOIN keeps logs the outer loop).
+	// as a one-table store would (CROSS JOIN keeps logs the outer loop); a
+	// day's files are each asked for their newest and merged by id.
 	likeNewest := func(word string) func() int64 {
 		return func() int64 {
 			var n int64
-			for _, h := range segs {
-				rows, err := h.QueryContext(ctx, `SELECT l.id FROM logs l CROSS JOIN msgs m ON m.id = l.msg
-					WHERE m.s LIKE ? ORDER BY l.id DESC LIMIT ?`, "%"+word+"%", 50-n)
-				if err != nil {
-					b.Fatal(err)
+			for _, day := range segs {
+				var ids []int64
+				for _, h := range day {
+					rows, err := h.QueryContext(ctx, `SELECT l.id FROM logs l CROSS JOIN msgs m ON m.id = l.msg
+						WHERE m.s LIKE ? ORDER BY l.id DESC LIMIT ?`, "%"+word+"%", 50-n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for rows.Next() {
+						var id int64
+						rows.Scan(&id)
+						ids = append(ids, id)
+					}
+					rows.Close()
 				}
-				for rows.Next() {
-					n++
-				}
-				rows.Close()
+				n += min(int64(len(ids)), 50-n)
 				if n >= 50 {
 					break
 				}
@@ -469,7 +504,7 @@ func BenchmarkScaleQuery(b *testing.B) {
 	rawHist := func(since, until time.Time, step time.Duration) func() int64 {
 		return func() int64 {
 			var total int64
-			for _, h := range segs {
+			for _, h := range allFiles {
 				rows, err := h.QueryContext(ctx, `SELECT (ts - ?) / ?, CASE WHEN level < 0 THEN 0 WHEN level < 4 THEN 1 WHEN level < 8 THEN 2 ELSE 3 END, count(*)
 					FROM logs WHERE ts >= ? AND ts < ? GROUP BY 1, 2`, since.UnixNano(), int64(step), since.UnixNano(), until.UnixNano())
 				if err != nil {
@@ -493,7 +528,7 @@ func BenchmarkScaleQuery(b *testing.B) {
 	// count(*) of everything and of errors from the rows.
 	naive("count_all_rows", func() int64 {
 		var total int64
-		for _, h := range segs {
+		for _, h := range allFiles {
 			var n int64
 			if err := h.QueryRowContext(ctx, `SELECT count(*) FROM logs`).Scan(&n); err != nil {
 				b.Fatal(err)
@@ -622,7 +657,7 @@ func runRetention(b *testing.B) retentionResult {
 	if res.left, err = db.Count(ctx, sidelog.Filter{Until: scaleEnd.Add(time.Millisecond)}); err != nil {
 		b.Fatal(err)
 	}
-	today := time.Now().UTC().Format("2006-01-02") + ".db"
+	today := time.Now().UTC().Format("2006-01-02") + "-" // the writer's files
 	files, _ := filepath.Glob(path + ".d/*")
 	for _, f := range files {
 		if st, err := os.Stat(f); err == nil && !strings.HasPrefix(filepath.Base(f), today) {
@@ -701,12 +736,15 @@ func BenchmarkScaleWriteBatch(b *testing.B) {
 	b.ReportMetric(rows/(cpuSeconds()-cpu0), "rows/CPU-s")
 }
 
-// TestScaleExplain prints SQLite's plan and the time, on the newest day file
-// of the 30-day database, of the statements the store runs for the slower
+// TestScaleExplain prints SQLite's plan and the time, on the newest info
+// file (the largest of a day) of the 30-day database, of the statements the store runs for the slower
 // cases (copied from read.go), and of the alternatives proposed for them.
 func TestScaleExplain(t *testing.T) {
 	path, _ := scaleDB(t, 30)
-	seg := segmentFiles(t, path)[0]
+	seg := segmentDays(t, path)[0][1] // newest day: main, info, debug
+	if !strings.HasSuffix(seg, "-info.db") {
+		t.Fatal("not an info file:", seg)
+	}
 	h, err := sql.Open("sqlite", "file:"+seg+"?mode=ro&_pragma=cache_size(-16384)&_pragma=query_only(1)")
 	if err != nil {
 		t.Fatal(err)

@@ -98,6 +98,27 @@ func (s *segment) withReader(fn func(r *sql.DB) error) error {
 	return fn(r)
 }
 
+// hasReader reports whether the reader pool is open.
+func (s *segment) hasReader() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r != nil
+}
+
+// closeReader closes the reader pool once no reader is using it; the next
+// read opens it again. Scan uses it for the files it opened, so an export
+// of many days does not keep every day's page cache.
+func (s *segment) closeReader() {
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.r != nil {
+		s.r.Close()
+		s.r = nil
+	}
+}
+
 // close closes the segment's connections; it may be opened again later.
 func (s *segment) close() error {
 	s.mu.Lock()
