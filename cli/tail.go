@@ -104,8 +104,10 @@ func printNewer(ctx context.Context, db sidelog.Reader, f sidelog.Filter, after 
 }) (int64, error) {
 	var recs []sidelog.Record
 	page := sidelog.Page{}
-	for len(recs) < limit {
-		page.Limit = min(limit-len(recs), 1000)
+	// Pages grow from small: a poll usually finds a few new records, and
+	// reading a thousand old ones every second would be wasted work.
+	for size := 16; len(recs) < limit; size = min(size*4, 1000) {
+		page.Limit = min(limit-len(recs), size)
 		res, err := db.Query(ctx, f, page)
 		if err != nil {
 			return after, err
