@@ -98,6 +98,18 @@ func (s *segment) withReader(fn func(r *sql.DB) error) error {
 	return fn(r)
 }
 
+// closeWriter closes the writer connection; the next write opens it again.
+// The caller holds DB.wmu.
+func (s *segment) closeWriter() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w != nil {
+		s.ins.Close()
+		s.w.Close()
+		s.w, s.ins = nil, nil
+	}
+}
+
 // hasReader reports whether the reader pool is open.
 func (s *segment) hasReader() bool {
 	s.mu.Lock()

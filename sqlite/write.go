@@ -65,7 +65,19 @@ func (db *DB) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
 		}
 		start = end
 	}
+	db.closeOldWriters(dayOf(recs[len(recs)-1].Time.UnixNano()))
 	return nil
+}
+
+// closeOldWriters closes the writer connections of days before the day
+// before newest: late records for those are rare, and each open writer
+// keeps a page cache. A late record reopens its file's writer.
+func (db *DB) closeOldWriters(newest int64) {
+	for _, s := range db.segments() {
+		if s.day < newest-1 {
+			s.closeWriter()
+		}
+	}
 }
 
 // writeDay stores one day's records: each gets the day's next sequence
