@@ -11,6 +11,8 @@ import (
 // error: every word and "quoted phrase" becomes a quoted FTS5 string (all
 // must match), and a trailing * on a word keeps its prefix meaning.
 func ftsQuery(text string) (string, error) {
+	// SQLite reads the query as a C string: a NUL would cut it short.
+	text = strings.ReplaceAll(text, "\x00", " ")
 	var terms []string
 	add := func(s string, prefix bool) {
 		if strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
