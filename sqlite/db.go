@@ -284,19 +284,26 @@ func (db *DB) segment(k segKey) *segment {
 	return db.segs[k]
 }
 
-// segmentForWrite returns the segment, creating it if needed.
-func (db *DB) segmentForWrite(ctx context.Context, k segKey) (*segment, error) {
+// segmentFor returns the segment, adding it to the map if needed; its file
+// is created when it is first written.
+func (db *DB) segmentFor(k segKey) *segment {
 	db.mu.Lock()
+	defer db.mu.Unlock()
 	s := db.segs[k]
 	if s == nil {
 		s = newSegment(db, k)
 		db.segs[k] = s
 	}
-	db.mu.Unlock()
-	if err := s.openWriter(ctx); err != nil {
-		return nil, err
+	return s
+}
+
+// forget removes a dropped or quarantined segment from the map.
+func (db *DB) forget(s *segment) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.segs[s.segKey] == s {
+		delete(db.segs, s.segKey)
 	}
-	return s, nil
 }
 
 // Close closes every file. Records handed to WriteBatch before Close are

@@ -109,6 +109,12 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 	for _, s := range db.segments() {
 		// The FTS check writes nothing but needs a writable handle.
 		db.wmu.Lock()
+		s.wlock.Lock()
+		if s.dropped {
+			s.wlock.Unlock()
+			db.wmu.Unlock()
+			continue
+		}
 		err := s.openWriter(ctx)
 		if err == nil {
 			err = collect(s.name(), s.w, true)
@@ -116,6 +122,7 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 			probs = append(probs, Problem{s.name(), err.Error()})
 			err = nil
 		}
+		s.wlock.Unlock()
 		db.wmu.Unlock()
 		if err != nil {
 			return probs, err
@@ -142,6 +149,11 @@ func (db *DB) Vacuum(ctx context.Context) error {
 func (db *DB) vacuumSegment(ctx context.Context, s *segment) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
+	if s.dropped {
+		return nil
+	}
 	if err := s.openWriter(ctx); err != nil {
 		return err
 	}
@@ -187,6 +199,11 @@ func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64,
 func (db *DB) purgeSegment(ctx context.Context, s *segment, col, val string) (int64, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
+	if s.dropped {
+		return 0, nil
+	}
 	if err := s.openWriter(ctx); err != nil {
 		return 0, err
 	}

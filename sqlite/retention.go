@@ -157,16 +157,15 @@ func (s *segment) countWhere(ctx context.Context, cond string, args []any) (int6
 
 // drop deletes a segment's files.
 func (db *DB) drop(s *segment) error {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
 	s.swap.Lock()
 	defer s.swap.Unlock()
 	if err := s.close(); err != nil {
 		return err
 	}
-	db.mu.Lock()
-	delete(db.segs, s.segKey)
-	db.mu.Unlock()
+	s.dropped = true
+	db.forget(s)
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(s.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("drop %s: %w", filepath.Base(s.path), err)
@@ -177,8 +176,9 @@ func (db *DB) drop(s *segment) error {
 
 // rewrite copies the records of s not matching the expired condition into
 // a new file and swaps it in; it returns how many records were left out.
-// The copy runs without the writer lock (old days are not written to); the
-// lock is held only to check nothing changed meanwhile and to swap.
+// The copy runs without any lock (old days are not written to); the file's
+// write lock is held only to check nothing changed meanwhile and to swap,
+// and the writer's other files are never held up.
 func (db *DB) rewrite(ctx context.Context, s *segment, expired string, args []any) (int64, error) {
 	before, err := s.maxID(ctx)
 	if err != nil {
@@ -193,8 +193,8 @@ func (db *DB) rewrite(ctx context.Context, s *segment, expired string, args []an
 		os.Remove(tmp)
 		return 0, fmt.Errorf("rewrite %s: %w", filepath.Base(s.path), err)
 	}
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
 	s.swap.Lock()
 	defer s.swap.Unlock()
 	if after, err := s.maxIDLocked(ctx); err != nil || after != before {

@@ -23,6 +23,12 @@ type segment struct {
 	// writing while retention replaces or deletes the file.
 	swap sync.RWMutex
 
+	// wlock is held while records are written to this file, and by
+	// retention while it swaps or deletes the file: retention waits for a
+	// write to this file only, never for the writer's other files.
+	wlock   sync.Mutex
+	dropped bool // guarded by wlock: the file is gone; write elsewhere
+
 	mu sync.Mutex // guards w, r
 	w  *sql.DB    // one connection; nil until the first write
 	r  *sql.DB    // reader pool; nil until the first read

@@ -157,15 +157,23 @@ func (db *DB) writeSegment(ctx context.Context, k segKey, recs []sidelog.Record,
 }
 
 func (db *DB) tryWriteSegment(ctx context.Context, k segKey, recs []sidelog.Record, rows []int64) error {
-	s, err := db.segmentForWrite(ctx, k)
-	if err != nil {
+	for {
+		s := db.segmentFor(k)
+		s.wlock.Lock()
+		if s.dropped {
+			s.wlock.Unlock() // retention deleted it meanwhile: a new file takes its place
+			continue
+		}
+		err := s.openWriter(ctx)
+		if err == nil {
+			err = s.write(ctx, recs, rows)
+		}
+		if err != nil {
+			s.forgetCaches()
+		}
+		s.wlock.Unlock()
 		return err
 	}
-	if err := s.write(ctx, recs, rows); err != nil {
-		s.forgetCaches()
-		return err
-	}
-	return nil
 }
 
 // SQLite's result codes for a damaged file.
@@ -190,12 +198,13 @@ func (db *DB) quarantine(k segKey) error {
 	if s == nil {
 		return nil
 	}
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
 	s.swap.Lock()
 	defer s.swap.Unlock()
 	s.close()
-	db.mu.Lock()
-	delete(db.segs, k)
-	db.mu.Unlock()
+	s.dropped = true
+	db.forget(s)
 	aside := fmt.Sprintf("%s.corrupt-%d", s.path, time.Now().Unix())
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Rename(s.path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
