@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -29,4 +30,36 @@ func BenchmarkWriteBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkQuery measures newest-50 queries that must visit every file of
+// ten days (rare matches), where the fixed cost per file dominates.
+func BenchmarkQuery(b *testing.B) {
+	db := MustOpen(b)
+	end := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	recs := slices.Collect(gen.Records(gen.Options{Rows: 100000, End: end, Span: 10 * sidelog.Day, Seed: 3}))
+	for i := 0; i < len(recs); i += 5000 {
+		if err := db.WriteBatch(context.Background(), recs[i:i+5000]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	warn := slog.LevelWarn
+	for _, c := range []struct {
+		name string
+		f    sidelog.Filter
+	}{
+		{"request", sidelog.Filter{RequestID: recs[len(recs)/2].RequestID}},
+		{"ip", sidelog.Filter{ClientIP: "10.9.9.9"}},
+		{"user-warn", sidelog.Filter{UserID: "42", MinLevel: &warn}},
+		{"text-none", sidelog.Filter{Text: "nosuchwordanywhere"}},
+		{"newest", sidelog.Filter{}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.Query(context.Background(), c.f, sidelog.Page{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

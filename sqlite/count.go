@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -136,7 +135,7 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	var total int64
 	for _, s := range db.segmentsFor(f) {
 		var n int64
-		err := s.withReader(func(r *sql.DB) error {
+		err := s.withReader(func(r queryer) error {
 			if fromRollup && wholeDay(f, s.day) {
 				counts, err := s.classCounts(ctx)
 				for k, c := range counts {
@@ -196,7 +195,7 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	fromRollup = fromRollup && step%time.Minute == 0
 	since := f.Since.UnixNano()
 	for _, s := range db.segmentsFor(f) {
-		err := s.withReader(func(r *sql.DB) error {
+		err := s.withReader(func(r queryer) error {
 			if fromRollup {
 				q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
 				return addBuckets(ctx, r, q, append([]any{since, int64(step)}, rw.args...), out)
@@ -217,7 +216,7 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	return out, nil
 }
 
-func addBuckets(ctx context.Context, r *sql.DB, q string, args []any, out []sidelog.Bucket) error {
+func addBuckets(ctx context.Context, r queryer, q string, args []any, out []sidelog.Bucket) error {
 	rows, err := r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err

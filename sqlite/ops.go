@@ -35,7 +35,7 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	segs := db.segments()
 	st.Segments = len(segs)
 	for _, s := range segs {
-		err := s.withReader(func(r *sql.DB) error {
+		err := s.withReader(func(r queryer) error {
 			counts, err := s.classCounts(ctx)
 			if err != nil {
 				return err

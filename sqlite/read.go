@@ -130,7 +130,10 @@ func conditions(f sidelog.Filter, p plan) *where {
 		{"tenant_id", f.TenantID}, {"client_ip", f.ClientIP},
 	} {
 		if c.v != "" {
-			w.add("l."+c.col+" = ?", c.v)
+			// The explicit IS NOT NULL lets SQLite use the partial index
+			// without looking at the bound value, which would make it
+			// compile the statement a second time on every run.
+			w.add("l."+c.col+" = ? AND l."+c.col+" IS NOT NULL", c.v)
 		}
 	}
 	if f.Logger != "" {
@@ -187,7 +190,7 @@ const maxValues = 2000
 // planFor decides how to search s for f: it skips segments whose class
 // counts or dictionaries show that nothing can match, and picks between an
 // index and a walk over rowids.
-func planFor(ctx context.Context, s *segment, r *sql.DB, f sidelog.Filter) (plan, error) {
+func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan, error) {
 	var p plan
 	if f.MinLevel != nil || f.MaxLevel != nil || len(f.Kinds) > 0 || f.MinStatus > 0 || f.MaxStatus > 0 {
 		counts, err := s.classCounts(ctx)
@@ -250,8 +253,13 @@ func planFor(ctx context.Context, s *segment, r *sql.DB, f sidelog.Filter) (plan
 // the filter matches so much that walking rowids finds matches anyway, and
 // an id list that long would only slow SQLite down, so ids returns nil and
 // an error asking for a narrower filter.
-func ids(ctx context.Context, r *sql.DB, q string, args ...any) ([]any, error) {
-	rows, err := r.QueryContext(ctx, q+` LIMIT ?`, append(args, maxValues+1)...)
+func ids(ctx context.Context, r queryer, q string, args ...any) ([]any, error) {
+	return idsUpTo(ctx, r, maxValues, q+` LIMIT ?`, append(args, maxValues+1)...)
+}
+
+// idsUpTo runs a query for ids; more than max of them is EINVALID.
+func idsUpTo(ctx context.Context, r queryer, max int, q string, args ...any) ([]any, error) {
+	rows, err := r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +272,7 @@ func ids(ctx context.Context, r *sql.DB, q string, args ...any) ([]any, error) {
 		}
 		out = append(out, id)
 	}
-	if len(out) > maxValues {
+	if len(out) > max {
 		return nil, sidelog.Errorf(sidelog.EINVALID, "the filter matches more than %d distinct paths or messages in one day: narrow it", maxValues)
 	}
 	return out, rows.Err()
@@ -347,7 +355,7 @@ func byDay(segs []*segment) [][]*segment {
 
 // rowRange turns f's time bounds into rowid bounds within one segment:
 // rows are stored in time order, so the bounds let SQLite walk a rowid range.
-func rowRange(ctx context.Context, r *sql.DB, f sidelog.Filter, day int64) (lo, hi int64, err error) {
+func rowRange(ctx context.Context, r queryer, f sidelog.Filter, day int64) (lo, hi int64, err error) {
 	lo, hi = 1, 1<<62
 	first := func(t time.Time) (int64, error) {
 		var id sql.NullInt64
@@ -421,7 +429,7 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 // those rows' strings are looked up.
 func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, limit int) ([]sidelog.Record, error) {
 	var out []sidelog.Record
-	err := s.withReader(func(r *sql.DB) error {
+	err := s.withReader(func(r queryer) error {
 		p, err := planFor(ctx, s, r, f)
 		if err != nil || p.skip {
 			return err
@@ -433,8 +441,14 @@ func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, lim
 		w := conditions(f, p)
 		w.add("l.id >= ? AND l.id < ?", lo, min(hi, before))
 		addTimeBounds(w, f)
-		q := selectRecord + " WHERE l.id IN (SELECT l.id FROM logs l" + w.String() + " ORDER BY l.id DESC LIMIT ?) ORDER BY l.id DESC"
-		out, err = readRecords(ctx, r, s.day, q, append(w.args, limit)...)
+		// Find the rowids first: the statement is short to compile, and
+		// most files asked for a rare match have none, so the long
+		// statement that reads whole records runs only where there are some.
+		rowids, err := idsUpTo(ctx, r, limit, "SELECT l.id FROM logs l"+w.String()+" ORDER BY l.id DESC LIMIT ?", append(w.args, limit)...)
+		if err != nil || len(rowids) == 0 {
+			return err
+		}
+		out, err = readRecords(ctx, r, s.day, selectRecord+" WHERE l.id IN ("+placeholders(len(rowids))+") ORDER BY l.id DESC", rowids...)
 		return err
 	})
 	if err != nil {
@@ -447,7 +461,7 @@ func (s *segment) query(ctx context.Context, f sidelog.Filter, before int64, lim
 }
 
 // readRecords runs a selectRecord query on a segment of the given day.
-func readRecords(ctx context.Context, r *sql.DB, day int64, q string, args ...any) ([]sidelog.Record, error) {
+func readRecords(ctx context.Context, r queryer, day int64, q string, args ...any) ([]sidelog.Record, error) {
 	rows, err := r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -491,7 +505,7 @@ func (db *DB) Get(ctx context.Context, id int64) (sidelog.Record, error) {
 			continue
 		}
 		var recs []sidelog.Record
-		err := s.withReader(func(r *sql.DB) (err error) {
+		err := s.withReader(func(r queryer) (err error) {
 			recs, err = readRecords(ctx, r, day, selectRecord+" WHERE l.id = ?", rowid)
 			return err
 		})
@@ -572,7 +586,7 @@ func (c *fileCursor) fill(ctx context.Context) error {
 	if len(c.buf) > 0 || c.done {
 		return nil
 	}
-	err := c.s.withReader(func(r *sql.DB) error {
+	err := c.s.withReader(func(r queryer) error {
 		if c.lo < 0 {
 			var err error
 			if c.p, err = planFor(ctx, c.s, r, c.f); err != nil || c.p.skip {

@@ -149,7 +149,7 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 
 func (s *segment) countWhere(ctx context.Context, cond string, args []any) (int64, error) {
 	var n int64
-	err := s.withReader(func(r *sql.DB) error {
+	err := s.withReader(func(r queryer) error {
 		return r.QueryRowContext(ctx, `SELECT count(*) FROM logs WHERE `+cond, args...).Scan(&n)
 	})
 	return n, classify(err)

@@ -33,6 +33,8 @@ type segment struct {
 	w  *sql.DB    // one connection; nil until the first write
 	r  *sql.DB    // reader pool; nil until the first read
 
+	stmts map[string]*sql.Stmt // prepared on r; guarded by mu
+
 	// Writer state, guarded by DB.wmu.
 	ins  *sql.Stmt        // the full-size multi-row INSERT, prepared once
 	dict map[string]int64 // cached dict ids
@@ -94,14 +96,70 @@ func (s *segment) reader() (*sql.DB, error) {
 // withReader runs fn with the segment's reader pool, which retention will
 // not close meanwhile. A segment dropped by retention reads as empty: fn is
 // not called and the result is nil.
-func (s *segment) withReader(fn func(r *sql.DB) error) error {
+func (s *segment) withReader(fn func(r queryer) error) error {
 	s.swap.RLock()
 	defer s.swap.RUnlock()
 	r, err := s.reader()
 	if err != nil {
 		return ignoreGone(err)
 	}
-	return fn(r)
+	return fn(stmtCache{s, r})
+}
+
+// queryer runs read statements on a segment.
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// maxStmts bounds the prepared statements kept per segment.
+const maxStmts = 64
+
+// stmtCache runs statements through prepared statements kept per segment:
+// compiling SQL was most of the fixed cost of asking a file anything.
+type stmtCache struct {
+	s *segment
+	r *sql.DB
+}
+
+func (c stmtCache) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if st, ok := c.s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if c.s.stmts == nil || len(c.s.stmts) >= maxStmts {
+		closeStmts(c.s.stmts)
+		c.s.stmts = map[string]*sql.Stmt{}
+	}
+	c.s.stmts[q] = st
+	return st, nil
+}
+
+func closeStmts(m map[string]*sql.Stmt) {
+	for _, st := range m {
+		st.Close()
+	}
+}
+
+func (c stmtCache) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c stmtCache) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return c.r.QueryRowContext(ctx, q, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // closeWriter closes the writer connection; the next write opens it again.
@@ -132,8 +190,9 @@ func (s *segment) closeReader() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.r != nil {
+		closeStmts(s.stmts)
 		s.r.Close()
-		s.r = nil
+		s.r, s.stmts = nil, nil
 	}
 }
 
@@ -147,8 +206,9 @@ func (s *segment) close() error {
 		s.w, s.ins = nil, nil
 	}
 	if s.r != nil {
+		closeStmts(s.stmts)
 		errs = append(errs, s.r.Close())
-		s.r = nil
+		s.r, s.stmts = nil, nil
 	}
 	return errors.Join(errs...)
 }
