@@ -164,6 +164,19 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	return total, nil
 }
 
+// wholeBucket returns the bucket that holds all of the day, if one does.
+func wholeBucket(f sidelog.Filter, step time.Duration, day int64) (int, bool) {
+	if !wholeDay(f, day) {
+		return 0, false
+	}
+	start := day*dayNanos - f.Since.UnixNano()
+	b := start / int64(step)
+	if start < 0 || (start+dayNanos-1)/int64(step) != b {
+		return 0, false
+	}
+	return int(b), true
+}
+
 // wholeDay reports whether f's time bounds leave the whole day in.
 func wholeDay(f sidelog.Filter, day int64) bool {
 	return (f.Since.IsZero() || f.Since.UnixNano() <= day*dayNanos) &&
@@ -196,6 +209,17 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	since := f.Since.UnixNano()
 	for _, s := range db.segmentsFor(f) {
 		err := s.withReader(func(r queryer) error {
+			if b, ok := wholeBucket(f, step, s.day); ok && fromRollup {
+				// The whole file falls in one bucket: its class counts,
+				// already in memory, answer without reading the rollup.
+				counts, err := s.classCounts(ctx)
+				for k, n := range counts {
+					if classMayMatch(k, f) {
+						out[b].Counts[k.levelClass] += n
+					}
+				}
+				return err
+			}
 			if fromRollup {
 				q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
 				return addBuckets(ctx, r, q, append([]any{since, int64(step)}, rw.args...), out)

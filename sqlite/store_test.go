@@ -296,3 +296,31 @@ func TestDB_LongReadTransaction(t *testing.T) {
 		t.Errorf("store count = %d, %v; want 10100", n, err)
 	}
 }
+
+// Buckets of whole days come from the files' class counts; they must agree
+// with the records.
+func TestDB_HistogramByDay(t *testing.T) {
+	t.Parallel()
+	db := MustOpen(t)
+	ctx := context.Background()
+	end := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	recs := MustGenerate(t, db, scaled(4000), end, 4*sidelog.Day)
+	f := sidelog.Filter{Since: end.Add(-5 * sidelog.Day), Until: end.Add(sidelog.Day)}
+	for _, g := range []sidelog.Filter{f, {Since: f.Since, Until: f.Until, Kinds: []sidelog.Kind{sidelog.KindRequest}}} {
+		buckets, err := db.Histogram(ctx, g, sidelog.Day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([][4]int64, 6)
+		for _, r := range recs {
+			if len(g.Kinds) == 0 || r.Kind == g.Kinds[0] {
+				want[r.Time.Sub(g.Since)/sidelog.Day][sidelog.LevelClass(r.Level)]++
+			}
+		}
+		for i, b := range buckets {
+			if b.Counts != want[i] {
+				t.Errorf("%v day %d = %v, want %v", g.Kinds, i, b.Counts, want[i])
+			}
+		}
+	}
+}
