@@ -157,7 +157,7 @@ func (db *DB) vacuumSegment(ctx context.Context, s *segment) error {
 	if err := s.openWriter(ctx); err != nil {
 		return err
 	}
-	for _, q := range []string{`VACUUM`, `PRAGMA optimize`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+	for _, q := range []string{ftsOptimize, `VACUUM`, `PRAGMA optimize`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			return classify(fmt.Errorf("vacuum %s: %w", s.name(), err))
 		}

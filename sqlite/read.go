@@ -184,6 +184,10 @@ const rareFraction = 0.01
 // enough to walk rowids rather than use its index.
 const manyValues = 20
 
+// commonRows is how many rows of a file make a message common enough that
+// walking rowids finds the newest matches sooner than its index does.
+const commonRows = 1000
+
 // maxValues bounds the dictionary ids a filter resolves to in one segment.
 const maxValues = 2000
 
@@ -244,6 +248,18 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 			return p, err
 		}
 		p.walkText = len(p.msgs) >= manyValues
+		if !p.walkText && len(p.msgs) > 0 {
+			// A few messages may still be on many rows ("cache miss"):
+			// count up to commonRows of them through the index, and walk
+			// rowids when there are that many.
+			var n int
+			in := "(" + placeholders(len(p.msgs)) + ")"
+			q := `SELECT count(*) FROM (SELECT 1 FROM logs WHERE msg IN ` + in + ` LIMIT ?)`
+			if err := r.QueryRowContext(ctx, q, append(slices.Clone(p.msgs), commonRows)...).Scan(&n); err != nil {
+				return p, err
+			}
+			p.walkText = n >= commonRows
+		}
 	}
 	p.skip = (f.Path != "" && len(p.paths) == 0) || (f.Text != "" && len(p.msgs) == 0)
 	return p, nil
