@@ -621,14 +621,18 @@ func runRetention(b *testing.B) retentionResult {
 		if noWriter {
 			return
 		}
-		batch := make([]sidelog.Record, 1000)
+		// SIDELOG_SCALE_WRITER_BATCH sets the writer's batch size (default
+		// 1,000): a batch's own cost sets a floor under its latency.
+		size := 1000
+		fmt.Sscan(os.Getenv("SIDELOG_SCALE_WRITER_BATCH"), &size)
+		batch := make([]sidelog.Record, size)
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
 				return
 			default:
 			}
-			copy(batch, pool[(i*1000)%len(pool):])
+			copy(batch, pool[(i*size)%len(pool):])
 			now := time.Now()
 			for j := range batch {
 				batch[j].ID, batch[j].Time = 0, now
