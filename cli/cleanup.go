@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/sqlite"
 )
 
 var cleanupCommand = &command{
@@ -54,6 +55,15 @@ func addRetentionFlags(fs *flags) *retentionFlags {
 	rf.audit = fs.String("keep-audit", "", fmt.Sprintf("keep audit and security records for `AGE` (default: saved, or %s)", formatAge(def.AuditAge)))
 	rf.maxSize = fs.String("max-size", "", "remove the oldest non-audit records while the database is larger than `SIZE` (like 500MiB or 2GiB; 0 for no bound; default: saved, or 0)")
 	return &rf
+}
+
+// effective returns the policy saved in db changed by the flags given.
+func (rf *retentionFlags) effective(ctx context.Context, db *sqlite.DB) (sidelog.Retention, error) {
+	saved, err := db.Retention(ctx)
+	if err != nil {
+		return sidelog.Retention{}, err
+	}
+	return rf.policy(saved)
 }
 
 // policy returns base changed by the flags that were given.
@@ -141,11 +151,7 @@ func (c *CLI) runCleanup(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeDB(db, &err)
-	saved, err := db.Retention(ctx)
-	if err != nil {
-		return err
-	}
-	pol, err := rf.policy(saved)
+	pol, err := rf.effective(ctx, db)
 	if err != nil {
 		return err
 	}

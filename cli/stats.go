@@ -80,11 +80,7 @@ func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeDB(db, &err)
-	saved, err := db.Retention(ctx)
-	if err != nil {
-		return err
-	}
-	policy, err := pol.policy(saved)
+	policy, err := pol.effective(ctx, db)
 	if err != nil {
 		return err
 	}

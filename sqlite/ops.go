@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -245,7 +246,7 @@ func (s *segment) purge(ctx context.Context, col, val string) (int64, error) {
 			GROUP BY 1, 2, 3, 4) AS p WHERE minute = p.m AND level_class = p.lc AND kind = p.k AND status_class = p.sc`,
 	} {
 		args := []any{}
-		for i := 0; i < countPlaceholders(q); i++ {
+		for range strings.Count(q, "?") {
 			args = append(args, val)
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
@@ -275,14 +276,4 @@ func (s *segment) purge(ctx context.Context, col, val string) (int64, error) {
 		return n, err
 	}
 	return n, nil
-}
-
-func countPlaceholders(q string) int {
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-		}
-	}
-	return n
 }

@@ -119,7 +119,7 @@ func (db *DB) daySeq(ctx context.Context, day int64) (int64, error) {
 	if n, ok := db.nextSeq[day]; ok {
 		return n, nil
 	}
-	var max int64
+	var last int64
 	for _, s := range db.segments() {
 		if s.day != day {
 			continue
@@ -131,16 +131,9 @@ func (db *DB) daySeq(ctx context.Context, day int64) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		max = maxInt(max, m)
+		last = max(last, m)
 	}
-	return max + 1, nil
-}
-
-func maxInt(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
+	return last + 1, nil
 }
 
 func (db *DB) writeSegment(ctx context.Context, k segKey, recs []sidelog.Record, rows []int64) error {
