@@ -9,6 +9,8 @@
 
 FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
+# go.work adds the test-only e2e module, which the image does not need.
+ENV GOWORK=off
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
