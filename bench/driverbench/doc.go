@@ -14,7 +14,7 @@
 //
 //	go test -tags driverbench \
 //	  -ldflags=-X=github.com/mattn/go-sqlite3.driverName=sqlite3_mattn \
-//	  -run '^$' -bench . ./internal/driverbench
+//	  -run '^$' -bench . ./bench/driverbench
 //
 // The benchmarks open every driver through its connector, never by the
 // registered name, so the new name does not matter. With CGO_ENABLED=0 the
