@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/redact"
 )
 
 // maxFieldBytes caps the short text fields of a Record (ids, method, path,
@@ -18,13 +19,14 @@ const maxFieldBytes = 4 << 10
 // owns one; it is not safe for concurrent use.
 type converter struct {
 	o     *Options
+	red   *redact.Redactor
 	enc   *encoder
 	chain []*state
 	now   func() time.Time
 }
 
 func newConverter(o *Options) *converter {
-	return &converter{o: o, enc: newEncoder(o), now: time.Now}
+	return &converter{o: o, red: o.Redactor, enc: newEncoder(o), now: time.Now}
 }
 
 func (c *converter) convert(it *item) sidelog.Record {
@@ -32,7 +34,7 @@ func (c *converter) convert(it *item) sidelog.Record {
 		Time:    it.rec.Time,
 		Level:   it.rec.Level,
 		Logger:  c.o.Logger,
-		Message: sanitizeText(it.rec.Message, c.o.MaxMessageBytes),
+		Message: sanitizeText(c.red.String(it.rec.Message), c.o.MaxMessageBytes),
 	}
 	if r.Time.IsZero() {
 		r.Time = c.now() // a row needs a time: the time it was handled
@@ -48,7 +50,23 @@ func (c *converter) convert(it *item) sidelog.Record {
 		return true
 	})
 	r.Attrs = c.enc.finish()
+	c.privacy(&r)
 	return r
+}
+
+// privacy applies the personal-data switches and IP truncation.
+func (c *converter) privacy(r *sidelog.Record) {
+	if c.o.OmitClientIP {
+		r.ClientIP = ""
+	} else {
+		r.ClientIP = c.red.IP(r.ClientIP)
+	}
+	if c.o.OmitUserAgent {
+		r.UserAgent = ""
+	}
+	if c.o.OmitUserID {
+		r.UserID = ""
+	}
 }
 
 func (c *converter) applyScope(r *sidelog.Record, it *item) {
@@ -129,7 +147,7 @@ func (c *converter) reserved(r *sidelog.Record, key string, v slog.Value) bool {
 	case sidelog.KeyError, sidelog.KeyErr:
 		s, ok := errorText(v)
 		if ok {
-			r.Error = sanitizeText(s, c.o.MaxMessageBytes)
+			r.Error = sanitizeText(c.red.String(s), c.o.MaxMessageBytes)
 		}
 		return ok
 	case sidelog.KeyLogger:
@@ -159,6 +177,9 @@ func (c *converter) reserved(r *sidelog.Record, key string, v slog.Value) bool {
 	}
 	s, ok := text(v)
 	if ok {
+		if key == sidelog.KeyPath {
+			s = c.red.String(s)
+		}
 		*p = sanitizeText(s, maxFieldBytes)
 	}
 	return ok

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sidelog/sidelog/redact"
 )
 
 // Room the encoder keeps inside MaxAttrsBytes for the truncation marker
@@ -42,6 +44,7 @@ type encoder struct {
 	droppedAttrs int
 	droppedBytes int64
 	arena        []byte // finished objects are copied here: one allocation for many records
+	red          *redact.Redactor
 }
 
 // arenaSize is the size of the chunks finished objects are copied into.
@@ -57,6 +60,7 @@ func newEncoder(o *Options) *encoder {
 		limit:    o.MaxAttrsBytes - markerRoom - o.MaxDepth,
 		maxAttrs: o.MaxAttrs,
 		maxDepth: o.MaxDepth,
+		red:      o.Redactor,
 	}
 }
 
@@ -84,6 +88,10 @@ func (e *encoder) attr(a slog.Attr) {
 	}
 	as := v.Group()
 	if len(as) == 0 {
+		return
+	}
+	if a.Key != "" && e.red.Key(a.Key) {
+		e.leaf(a.Key, v) // the whole group is secret
 		return
 	}
 	if a.Key != "" {
@@ -156,7 +164,7 @@ func (e *encoder) leaf(key string, v slog.Value) {
 		e.drop(int64(len(key))+valueCost(v), false)
 		return
 	}
-	e.buf = appendValue(e.buf, v, rem)
+	e.value(key, v, rem)
 	if len(e.buf) > e.limit {
 		e.buf = e.buf[:mark]
 		e.full = true
@@ -165,6 +173,29 @@ func (e *encoder) leaf(key string, v slog.Value) {
 	}
 	e.count++
 	e.comma = true
+}
+
+// value appends v, redacted: the marker for a secret key, strings through
+// the value rules, and other values (errors, structs, maps) through the
+// JSON rules once encoded.
+func (e *encoder) value(key string, v slog.Value, rem int) {
+	switch {
+	case !e.red.Enabled():
+	case e.red.Key(key):
+		e.red.Value(key, "") // counts it
+		e.buf = appendString(e.buf, redact.Marker(redact.RuleKey), rem)
+		return
+	case v.Kind() == slog.KindString:
+		v = slog.StringValue(e.red.String(v.String()))
+	case v.Kind() == slog.KindAny:
+		mark := len(e.buf)
+		e.buf = appendValue(e.buf, v, rem)
+		if red := e.red.JSON(e.buf[mark:]); &red[0] != &e.buf[mark] {
+			e.buf = append(e.buf[:mark], red...)
+		}
+		return
+	}
+	e.buf = appendValue(e.buf, v, rem)
 }
 
 // finish closes the object and returns a copy of it, or nil if it is empty.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/redact"
 )
 
 // Overflow says what Handle does when the queue is full.
@@ -100,6 +101,24 @@ type Options struct {
 	MaxAttrsBytes   int // default 64 KiB, the whole Attrs JSON
 	MaxAttrs        int // default 1024 attributes, groups included
 	MaxDepth        int // default 32 levels of groups
+
+	// Redactor removes secrets before a record is stored: from the
+	// message, the error, the path, every attribute at any depth (by key
+	// and by value) and, with its TruncateIPs option, the client IP. nil
+	// means redact.Default(), so redaction is on unless turned off with
+	// redact.Disabled(). It runs in the writer goroutine, not the caller's.
+	// See SECURITY.md for what the default removes.
+	Redactor *redact.Redactor
+
+	// Personal-data switches: leave the client IP, the user agent, or the
+	// user id out of every record. Each costs the operator a way to
+	// investigate: no client IP means no tracing of an attack or abuse to
+	// its source address; no user agent means no telling browsers, bots
+	// and scripts apart; no user id means no "everything this user did"
+	// (nor purge --user, which finds records by it). docs/handler.md.
+	OmitClientIP  bool
+	OmitUserAgent bool
+	OmitUserID    bool
 }
 
 func (o *Options) withDefaults() Options {
@@ -126,6 +145,9 @@ func (o *Options) withDefaults() Options {
 	r.MaxMessageBytes = max(r.MaxMessageBytes, 64)
 	if r.Fallback == nil {
 		r.Fallback = os.Stderr
+	}
+	if r.Redactor == nil {
+		r.Redactor = redact.Default()
 	}
 	return r
 }
@@ -224,4 +246,9 @@ type Stats struct {
 
 	LastBatchLatency time.Duration // duration of the last committed WriteBatch
 	MaxBatchLatency  time.Duration // the longest one
+
+	// Redacted counts the values the Redactor replaced, by rule name
+	// (redact.RuleJWT, ...). The default Redactor is shared by every
+	// handler of the process, and so are its counts.
+	Redacted map[string]int64
 }

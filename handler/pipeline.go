@@ -457,5 +457,6 @@ func (p *pipeline) stats() Stats {
 		Batches:          p.batches.Load(),
 		LastBatchLatency: time.Duration(p.lastLat.Load()),
 		MaxBatchLatency:  time.Duration(p.maxLat.Load()),
+		Redacted:         p.o.Redactor.Counts(),
 	}
 }
