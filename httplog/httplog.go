@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/redact"
 )
 
 // Attribute keys of the request record that have no column of their own in
@@ -122,9 +123,24 @@ type Options struct {
 	UserFunc func(r *http.Request) (userID, tenantID string)
 
 	// LogQuery adds the raw query string as http.query. It is off by
-	// default because query strings carry tokens; redaction, when
-	// configured in the handler, applies to it.
+	// default because query strings carry tokens: the values of secret
+	// parameters (token, access_token, password, api_key, ...) and
+	// credentials the Redactor recognises are replaced by markers before
+	// the record leaves the middleware.
 	LogQuery bool
+
+	// LogHeaders lists request headers to record, in a group
+	// http.request.header keyed by the lower-case header name. Headers
+	// whose name is secret to the Redactor (Authorization, Cookie,
+	// X-Api-Key, ...) are recorded as "[REDACTED:key]"; the values of the
+	// others go through its value rules.
+	LogHeaders []string
+
+	// Redactor redacts the query string and headers; nil means
+	// redact.Default() and redact.Disabled() turns it off. The sidelog
+	// handler redacts the path, the message and every attribute again
+	// with its own Redactor, in its writer goroutine.
+	Redactor *redact.Redactor
 
 	// Now is the clock; nil means time.Now. For tests.
 	Now func() time.Time
@@ -176,6 +192,9 @@ func New(logger *slog.Logger, opts Options) func(http.Handler) http.Handler {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	if m.opts.Redactor == nil {
+		m.opts.Redactor = redact.Default()
 	}
 	if m.rand == nil {
 		m.rand = rand.Float64
@@ -401,12 +420,46 @@ func (m *middleware) appendOptional(attrs []slog.Attr, st *state, r *http.Reques
 		attrs = append(attrs, slog.String(sidelog.KeyTraceID, sc.TraceID), slog.String(sidelog.KeySpanID, sc.SpanID))
 	}
 	if m.opts.LogQuery && r.URL.RawQuery != "" {
-		attrs = append(attrs, slog.String(KeyQuery, r.URL.RawQuery))
+		attrs = append(attrs, slog.String(KeyQuery, m.opts.Redactor.String(r.URL.RawQuery)))
+	}
+	if len(m.opts.LogHeaders) > 0 {
+		if a, ok := m.headers(r); ok {
+			attrs = append(attrs, a)
+		}
 	}
 	if st.rejected != "" {
 		attrs = append(attrs, slog.String(KeyRejectedRequestID, st.rejected))
 	}
 	return attrs
+}
+
+// KeyHeaders is the group of the request headers named in
+// Options.LogHeaders.
+const KeyHeaders = "http.request.header"
+
+// headers returns the group of the headers named in Options.LogHeaders
+// that the request has, redacted.
+func (m *middleware) headers(r *http.Request) (slog.Attr, bool) {
+	red := m.opts.Redactor
+	var as []slog.Attr
+	for _, name := range m.opts.LogHeaders {
+		vals := r.Header.Values(name)
+		if len(vals) == 0 {
+			continue
+		}
+		key := strings.ToLower(name)
+		v := strings.Join(vals, ", ")
+		if red.Key(key) {
+			v = red.Value(key, v).(string)
+		} else {
+			v = red.String(v)
+		}
+		as = append(as, slog.String(key, v))
+	}
+	if len(as) == 0 {
+		return slog.Attr{}, false
+	}
+	return slog.Attr{Key: KeyHeaders, Value: slog.GroupValue(as...)}, true
 }
 
 // sampledAway reports whether a fast successful request is dropped by

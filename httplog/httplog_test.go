@@ -137,7 +137,7 @@ func TestMiddleware_Record(t *testing.T) {
 		sidelog.KeyUserAgent:         "test/1.0",
 		sidelog.KeyTraceID:           "4bf92f3577b34da6a3ce929d0e0e4736",
 		sidelog.KeySpanID:            "00f067aa0ba902b7",
-		httplog.KeyQuery:             "token=x",
+		httplog.KeyQuery:             "token=[REDACTED:key-value]",
 		"project":                    "9",
 		httplog.KeySlow:              "",
 		httplog.KeyCanceled:          "",
