@@ -411,10 +411,11 @@ func TestRun_Commands(t *testing.T) {
 	if err := Run(ctx, []string{"createsuperuser", "-email", "root@example.com"}, getenv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	pw, ok := strings.CutPrefix(out.String()[strings.Index(out.String(), "generated password"):], "generated password (shown only now): ")
-	if !ok {
+	m := generatedPassword.FindStringSubmatch(out.String())
+	if m == nil {
 		t.Fatalf("createsuperuser: %s", out.String())
 	}
+	pw := m[1]
 	db, err := store.Open(ctx, filepath.Join(dir, "app.db"))
 	if err != nil {
 		t.Fatal(err)

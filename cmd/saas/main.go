@@ -5,7 +5,8 @@
 //
 //	saas [serve]          migrate, seed a first run, and serve (default)
 //	saas migrate          migrate the business and log databases
-//	saas createsuperuser  create an administrator
+//	saas createsuperuser  create an administrator, or promote an account
+//	saas changepassword   set a new password for an account
 //	saas logs ...         run the sidelog operator commands on the log database
 //	saas healthcheck      ask the running server's /healthz (for containers)
 //
@@ -29,7 +30,7 @@ func main() {
 	var ee exitError
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return
 	case errors.As(err, &ee):
 		fmt.Fprintln(os.Stderr, ee.line)

@@ -20,11 +20,14 @@ const usage = `usage: saas [command] [flags]
 commands:
   serve            migrate, seed on first run, serve HTTP (default)
   migrate          migrate the business and the log database
-  createsuperuser  create an administrator (-email, -password)
+  createsuperuser  create an administrator (-email, -password, -promote)
+  changepassword   set a new password for an account (-email, -password)
   logs ...         sidelog operator commands on the log database
   healthcheck      ask the running server's /healthz (for containers)
 
-environment: DATABASE_URL, SIDELOG_DB, ADDR, SAAS_ADMIN_EMAIL,
+"saas COMMAND -h" shows a command's flags.
+
+environment: DATABASE_URL, SIDELOG_DB, ADDR, METRICS_ADDR, SAAS_ADMIN_EMAIL,
 SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL (see docs/saas.md)
 `
 
@@ -37,7 +40,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	cmd, rest := "serve", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, rest = args[0], args[1:]
 	}
 	switch cmd {
@@ -46,18 +49,25 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "migrate":
 		return runMigrate(ctx, cfg, rest, stdout)
 	case "createsuperuser":
-		return runCreateSuperuser(ctx, cfg, rest, stdout)
+		return runCreateSuperuser(ctx, cfg, rest, stdout, stderr)
+	case "changepassword":
+		return runChangePassword(ctx, cfg, rest, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg, rest, stdout)
 	case "logs":
 		return runLogs(ctx, cfg, rest, getenv, stdin, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		io.WriteString(stdout, usage)
 		return nil
 	}
 	io.WriteString(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
+
+// errHelp is returned after a command printed its flags on request (exit 0).
+var errHelp = errors.New("help requested")
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 // config is the application's configuration, from the environment.
 type config struct {
@@ -117,7 +127,7 @@ func newFlags(name string, out io.Writer) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return usageError{"help requested"}
+			return errHelp
 		}
 		return usageError{err.Error()}
 	}

@@ -61,6 +61,15 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return err
 	}
 	defer db.Close()
+	// Bind before seeding: a first run that cannot serve (the port is
+	// taken) must not print the generated password and then exit, or the
+	// next run, finding a user, would print nothing.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.Addr, "error", err)
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
 	if err := seed(ctx, db, cfg, stdout, log); err != nil {
 		return err
 	}
@@ -87,11 +96,6 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		log.Error("listen failed", "addr", cfg.Addr, "error", err)
-		return fmt.Errorf("listen: %w", err)
 	}
 	url := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "listening on %s\n", url)
