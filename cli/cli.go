@@ -227,7 +227,7 @@ func (c *CLI) open(ctx context.Context, fs *flags, create bool) (*sqlite.DB, err
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, p, sqlite.Options{MustExist: !create})
+	return sqlite.Open(ctx, p, sqlite.Options{MustExist: !create, Warnings: c.Stderr})
 }
 
 // filter builds the filter of a command from its positional query terms and

@@ -23,6 +23,10 @@ func (s *segment) classCounts(ctx context.Context) (map[rollupKey]int64, error) 
 		return nil, ignoreGone(err)
 	}
 	rows, err := r.QueryContext(ctx, `SELECT level_class, kind, status_class, sum(n) FROM rollup GROUP BY 1, 2, 3`)
+	if isNoSchema(err) {
+		s.counts = map[rollupKey]int64{}
+		return s.counts, nil
+	}
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -132,6 +136,7 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 		return 0, err
 	}
 	rw, fromRollup := rollupWhere(f)
+	defer db.afterRead(ctx)
 	var total int64
 	for _, s := range db.segmentsFor(f) {
 		var n int64
@@ -156,7 +161,7 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 			addTimeBounds(w, f)
 			return r.QueryRowContext(ctx, `SELECT count(*) FROM logs l`+w.String(), w.args...).Scan(&n)
 		})
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return 0, classify(fmt.Errorf("count %s: %w", s.name(), err))
 		}
 		total += n
@@ -207,6 +212,7 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	rw, fromRollup := rollupWhere(f)
 	fromRollup = fromRollup && step%time.Minute == 0
 	since := f.Since.UnixNano()
+	defer db.afterRead(ctx)
 	for _, s := range db.segmentsFor(f) {
 		err := s.withReader(func(r queryer) error {
 			if b, ok := wholeBucket(f, step, s.day); ok && fromRollup {
@@ -233,7 +239,7 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 			q := `SELECT (l.ts - ?) / ?, ` + levelClassSQL + `, count(*) FROM logs l` + w.String() + ` GROUP BY 1, 2`
 			return addBuckets(ctx, r, q, append([]any{since, int64(step)}, w.args...), out)
 		})
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return nil, classify(fmt.Errorf("histogram %s: %w", s.name(), err))
 		}
 	}

@@ -9,13 +9,11 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,14 +39,22 @@ type Options struct {
 	// MustExist makes Open fail with ENOTFOUND instead of creating a new
 	// database; operator tools use it so that a mistyped path is an error.
 	MustExist bool
+	// Warnings gets one line each time the store sets a damaged file aside
+	// (it also records a security event). Default os.Stderr.
+	Warnings io.Writer
+	// Now is the store's clock: the time of records written without one,
+	// of security events and of set-aside file names. Default time.Now.
+	Now func() time.Time
 }
 
 // DB is a log database. It implements sidelog.Store and is safe for
 // concurrent use.
 type DB struct {
-	path    string
-	dir     string
-	opts    Options
+	path string
+	dir  string
+	opts Options
+
+	catMu   sync.RWMutex // guards catalog, replaced when set aside
 	catalog *sql.DB
 
 	mu   sync.Mutex // guards segs
@@ -58,77 +64,98 @@ type DB struct {
 	nextSeq map[int64]int64 // by day: the next rowid, shared by the day's files
 
 	cleanMu sync.Mutex // serialises retention runs, the only file swappers
+
+	emu    sync.Mutex       // guards events
+	events []sidelog.Record // security events not yet written (see flushEvents)
 }
 
 var _ sidelog.Store = (*DB)(nil)
 
-// sqliteMagic starts every SQLite database file.
-var sqliteMagic = []byte("SQLite format 3\x00")
-
 // Open opens the log database at path, creating it (and its segment
-// directory path+".d") unless opts.MustExist, and migrates it. A file that is
-// not a SQLite database is EINVALID; one written by a newer sidelog is
-// ECONFLICT.
+// directory path+".d") when nothing is at path unless opts.MustExist, and
+// migrates it. Anything at path that is not a sidelog catalog (an empty
+// file, a FIFO, a truncated file, another application's SQLite database) is
+// EINVALID and left as it was; one written by a newer sidelog is ECONFLICT.
+// A damaged catalog is set aside (see Options.Warnings) and a new one takes
+// its place: it holds only settings, the records are in the day files.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 5 * time.Second
 	}
-	if err := checkFile(path, opts.MustExist); err != nil {
-		return nil, err
+	if opts.Warnings == nil {
+		opts.Warnings = os.Stderr
 	}
-	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[segKey]*segment{}, nextSeq: map[int64]int64{}}
-	if err := os.MkdirAll(db.dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create segment directory: %w", err)
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	cat, err := db.openWriter(ctx, path, "catalog")
+	kind, err := checkFile(path, opts.MustExist)
 	if err != nil {
 		return nil, err
 	}
-	cat.SetMaxOpenConns(2)
+	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[segKey]*segment{}, nextSeq: map[int64]int64{}}
+	if kind == fileDamaged {
+		if err := db.setAsideCatalog(nil, "its header is not that of a SQLite database"); err != nil {
+			return nil, err
+		}
+		kind = fileMissing
+	}
+	if err := os.MkdirAll(db.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create segment directory: %w", err)
+	}
+	cat, err := db.openCatalog(ctx, kind == fileMissing)
+	if isCorrupt(err) {
+		if err := db.setAsideCatalog(nil, err.Error()); err != nil {
+			return nil, err
+		}
+		cat, err = db.openCatalog(ctx, true)
+	}
+	if err != nil {
+		return nil, err
+	}
 	db.catalog = cat
 	if err := db.loadSegments(); err != nil {
 		cat.Close()
 		return nil, err
 	}
+	if err := db.flushEvents(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
-// checkFile tells a missing file, an empty one and a non-SQLite one apart
-// before SQLite gets to see it.
-func checkFile(path string, mustExist bool) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if mustExist {
-			return sidelog.Errorf(sidelog.ENOTFOUND, "no log database at %s", path)
-		}
-		return nil
-	}
+func (db *DB) openCatalog(ctx context.Context, fresh bool) (*sql.DB, error) {
+	cat, err := db.openWriter(ctx, db.path, "catalog", fresh)
 	if err != nil {
-		return sidelog.Errorf(sidelog.EINVALID, "cannot open %s: %v", path, errors.Unwrap(err))
+		return nil, err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return sidelog.Errorf(sidelog.EINVALID, "%s is a directory, not a log database", path)
-	}
-	head := make([]byte, len(sqliteMagic))
-	n, err := io.ReadFull(f, head)
-	if n == 0 && (err == io.EOF || err == nil) {
-		return nil // an empty file becomes a new database
-	}
-	if !bytes.Equal(head[:n], sqliteMagic) {
-		return sidelog.Errorf(sidelog.EINVALID, "%s is not a SQLite database", path)
-	}
-	return nil
+	cat.SetMaxOpenConns(2)
+	return cat, nil
+}
+
+// cat returns the catalog's handle.
+func (db *DB) cat() *sql.DB {
+	db.catMu.RLock()
+	defer db.catMu.RUnlock()
+	return db.catalog
 }
 
 // openWriter opens a file for writing with one connection, turns on WAL
-// (and checks that it took), checks the SQLite version and migrates it.
-func (db *DB) openWriter(ctx context.Context, path, set string) (*sql.DB, error) {
+// (and checks that it took), checks the SQLite version and migrates it. A
+// fresh file (none yet, or empty) is marked as sidelog's before anything
+// else is written, so that no crash leaves an unmarked file of ours.
+func (db *DB) openWriter(ctx context.Context, path, set string, fresh bool) (*sql.DB, error) {
 	h, err := openDB(path, false, int(db.opts.BusyTimeout/time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	h.SetMaxOpenConns(1)
+	if fresh {
+		if _, err := h.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, AppID)); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("create %s: %w", filepath.Base(path), classify(err))
+		}
+	}
 	if err := setupWriter(ctx, h, set); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
@@ -175,7 +202,7 @@ func versionLess(a, b string) bool {
 // SQLiteVersion returns the version of the SQLite library the store uses.
 func (db *DB) SQLiteVersion(ctx context.Context) (string, error) {
 	var v string
-	err := db.catalog.QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&v)
+	err := db.cat().QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&v)
 	return v, err
 }
 
@@ -317,6 +344,6 @@ func (db *DB) Close() error {
 	for _, s := range db.segs {
 		errs = append(errs, s.close())
 	}
-	errs = append(errs, db.catalog.Close())
+	errs = append(errs, db.cat().Close())
 	return errors.Join(errs...)
 }

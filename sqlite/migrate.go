@@ -75,6 +75,30 @@ func migrate(ctx context.Context, db *sql.DB, set string) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
+	return mark(ctx, db, ms[len(ms)-1].version)
+}
+
+// mark sets the file's application_id to AppID (files from before the
+// mark have none) and its user_version to its schema version, so that
+// other tools, and sidelog itself, can tell its files from others.
+func mark(ctx context.Context, db *sql.DB, version int) error {
+	var id, uv int64
+	if err := db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&id); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&uv); err != nil {
+		return err
+	}
+	if id != AppID {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, AppID)); err != nil {
+			return err
+		}
+	}
+	if uv != int64(version) {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -34,7 +34,7 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 		return st, classify(err)
 	}
 	segs := db.segments()
-	st.Segments = len(segs)
+	defer db.afterRead(ctx)
 	for _, s := range segs {
 		err := s.withReader(func(r queryer) error {
 			counts, err := s.classCounts(ctx)
@@ -60,8 +60,11 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 			}
 			return nil
 		})
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return st, classify(fmt.Errorf("stats %s: %w", s.name(), err))
+		}
+		if !s.isDropped() {
+			st.Segments++
 		}
 	}
 	return st, nil
@@ -104,7 +107,7 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 		}
 		return nil
 	}
-	if err := collect(filepath.Base(db.path), db.catalog, false); err != nil {
+	if err := collect(filepath.Base(db.path), db.cat(), false); err != nil {
 		return probs, err
 	}
 	for _, s := range db.segments() {
@@ -129,21 +132,26 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 			return probs, err
 		}
 	}
+	for _, a := range db.SetAside() {
+		probs = append(probs, Problem{a.File, fmt.Sprintf("set aside as damaged at %s: its records are no longer read; inspect it, then delete it",
+			a.Time.Format(time.RFC3339))})
+	}
 	return probs, nil
 }
 
 // Vacuum rebuilds every file to its smallest size and truncates the WAL
 // files. It holds the writer for each file in turn.
 func (db *DB) Vacuum(ctx context.Context) error {
+	defer db.afterRead(ctx)
 	for _, s := range db.segments() {
-		if err := db.vacuumSegment(ctx, s); err != nil {
+		if err := db.survive(s, db.vacuumSegment(ctx, s)); err != nil {
 			return err
 		}
 	}
-	if _, err := db.catalog.ExecContext(ctx, `VACUUM`); err != nil {
+	if _, err := db.cat().ExecContext(ctx, `VACUUM`); err != nil {
 		return classify(fmt.Errorf("vacuum catalog: %w", err))
 	}
-	_, err := db.catalog.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, err := db.cat().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return classify(err)
 }
 
@@ -181,7 +189,7 @@ func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64,
 	var total int64
 	for _, s := range db.segments() {
 		n, err := db.purgeSegment(ctx, s, col, val)
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return total, err
 		}
 		total += n

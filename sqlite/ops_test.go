@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,9 +256,13 @@ func TestDB_WriteCorruptSegment(t *testing.T) {
 	}
 	defer db.Close()
 	MustWrite(t, db, []sidelog.Record{{Time: now, Message: "after the damage"}})
-	res, err := db.Query(ctx, sidelog.Filter{}, sidelog.Page{})
+	res, err := db.Query(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindApp}}, sidelog.Page{})
 	if err != nil || len(res.Records) != 1 || res.Records[0].Message != "after the damage" {
 		t.Fatalf("after writing past a corrupt day file: %+v, %v", res.Records, err)
+	}
+	ev, err := db.Query(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}}, sidelog.Page{})
+	if err != nil || len(ev.Records) != 1 || !strings.Contains(ev.Records[0].Message, "set aside damaged log file") {
+		t.Errorf("security events after setting a file aside: %+v, %v", ev.Records, err)
 	}
 	if m, _ := filepath.Glob(seg + ".corrupt-*"); len(m) != 1 {
 		t.Errorf("the damaged file was not kept aside: %v", m)

@@ -404,6 +404,7 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 		limit = 50
 	}
 	var res sidelog.Result
+	defer db.afterRead(ctx)
 	afterDay, afterRow := int64(1<<31), int64(1<<62)
 	if p.After.ID != 0 {
 		afterDay, afterRow = splitID(p.After.ID)
@@ -422,7 +423,7 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 		var recs []sidelog.Record
 		for _, s := range day {
 			got, err := s.query(ctx, f, before, need)
-			if err != nil {
+			if err = db.survive(s, err); err != nil {
 				return sidelog.Result{}, err
 			}
 			recs = append(recs, got...)
@@ -525,7 +526,7 @@ func (db *DB) Get(ctx context.Context, id int64) (sidelog.Record, error) {
 			recs, err = readRecords(ctx, r, day, selectRecord+" WHERE l.id = ?", rowid)
 			return err
 		})
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return sidelog.Record{}, classify(err)
 		}
 		if len(recs) == 1 {
@@ -547,6 +548,7 @@ func (db *DB) Scan(ctx context.Context, f sidelog.Filter) iter.Seq2[sidelog.Reco
 			return
 		}
 		days := byDay(db.segmentsFor(f))
+		defer db.afterRead(ctx)
 		for i := len(days) - 1; i >= 0; i-- {
 			if !scanDay(ctx, days[i], f, yield) {
 				return
@@ -623,7 +625,7 @@ func (c *fileCursor) fill(ctx context.Context) error {
 	})
 	if err != nil {
 		c.done = true
-		return classify(err)
+		return classify(c.s.db.survive(c.s, err))
 	}
 	if len(c.buf) < scanChunk {
 		c.done = true

@@ -42,11 +42,12 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 	today := dayOf(now.UnixNano())
 	segs := db.segments()
 	slices.Reverse(segs) // oldest first
+	defer db.afterRead(ctx)
 	for _, s := range segs {
 		if s.day >= today {
 			continue
 		}
-		if err := db.expire(ctx, s, ageRule(pol, now), dryRun, &rep); err != nil {
+		if err := db.survive(s, db.expire(ctx, s, ageRule(pol, now), dryRun, &rep)); err != nil {
 			return rep, err
 		}
 	}
@@ -215,7 +216,7 @@ func (db *DB) rewrite(ctx context.Context, s *segment, expired string, args []an
 
 // copySurvivors builds dst from the rows of src that are not expired.
 func (db *DB) copySurvivors(ctx context.Context, src, dst, expired string, args []any) (int64, error) {
-	w, err := db.openWriter(ctx, dst, "segment")
+	w, err := db.openWriter(ctx, dst, "segment", true)
 	if err != nil {
 		return 0, err
 	}
@@ -280,6 +281,9 @@ func (s *segment) maxIDLocked(ctx context.Context) (int64, error) {
 	}
 	var id sql.NullInt64
 	err = r.QueryRowContext(ctx, `SELECT max(id) FROM logs`).Scan(&id)
+	if isNoSchema(err) {
+		return 0, nil
+	}
 	return id.Int64, classify(err)
 }
 
@@ -298,7 +302,7 @@ func (db *DB) shrinkTo(ctx context.Context, maxBytes int64, today int64, rep *Cl
 		if db.Size() <= maxBytes || s.day >= today {
 			return nil
 		}
-		if err := db.expire(ctx, s, keepAudit, false, rep); err != nil {
+		if err := db.survive(s, db.expire(ctx, s, keepAudit, false, rep)); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/sidelog/sidelog"
@@ -58,7 +59,14 @@ func (s *segment) openWriter(ctx context.Context) error {
 	if s.w != nil {
 		return nil
 	}
-	w, err := s.db.openWriter(ctx, s.path, "segment")
+	fresh := true
+	if st, err := os.Stat(s.path); err == nil && st.Size() > 0 {
+		fresh = false
+		if reason, ok := foreignSegment(s.path); ok {
+			return damagedFile(reason)
+		}
+	}
+	w, err := s.db.openWriter(ctx, s.path, "segment", fresh)
 	if err != nil {
 		return err
 	}
@@ -103,7 +111,17 @@ func (s *segment) withReader(fn func(r queryer) error) error {
 	if err != nil {
 		return ignoreGone(err)
 	}
-	return fn(stmtCache{s, r})
+	if err := fn(stmtCache{s, r}); !isNoSchema(err) {
+		return err
+	}
+	return nil // created but never migrated (see isNoSchema): no records
+}
+
+// isNoSchema reports whether err says a table is missing: a day file
+// whose creation failed half-way (a full disk) has none until its writer
+// migrates it. It holds no records meanwhile.
+func isNoSchema(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
 }
 
 // queryer runs read statements on a segment.

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -43,7 +40,15 @@ func (db *DB) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
 	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	now := time.Now()
+	if err := db.writeBatchLocked(ctx, recs); err != nil {
+		return err
+	}
+	return db.flushEventsLocked(ctx)
+}
+
+// writeBatchLocked is WriteBatch; the caller holds wmu.
+func (db *DB) writeBatchLocked(ctx context.Context, recs []sidelog.Record) error {
+	now := db.opts.Now()
 	for i := range recs {
 		if recs[i].Time.IsZero() {
 			recs[i].Time = now
@@ -126,7 +131,7 @@ func (db *DB) daySeq(ctx context.Context, day int64) (int64, error) {
 		}
 		m, err := s.maxID(ctx)
 		if isCorrupt(err) {
-			err = db.quarantine(s.segKey) // see writeSegment
+			err = db.setAside(s, err) // see writeSegment
 		}
 		if err != nil {
 			return 0, err
@@ -141,7 +146,7 @@ func (db *DB) writeSegment(ctx context.Context, k segKey, recs []sidelog.Record,
 	if isCorrupt(err) {
 		// A damaged file must not stop logging: move it aside, keep it
 		// for inspection, and write into a new one.
-		if qerr := db.quarantine(k); qerr != nil {
+		if qerr := db.setAside(db.segment(k), err); qerr != nil {
 			return errors.Join(err, qerr)
 		}
 		err = db.tryWriteSegment(ctx, k, recs, rows)
@@ -182,29 +187,6 @@ func isCorrupt(err error) bool {
 	}
 	code := c.Code() & 0xff
 	return code == codeCorrupt || code == codeNotADB
-}
-
-// quarantine renames a damaged day file to NAME.corrupt-UNIXTIME, which
-// queries ignore, so that a new file can take its place.
-func (db *DB) quarantine(k segKey) error {
-	s := db.segment(k)
-	if s == nil {
-		return nil
-	}
-	s.wlock.Lock()
-	defer s.wlock.Unlock()
-	s.swap.Lock()
-	defer s.swap.Unlock()
-	s.close()
-	s.dropped = true
-	db.forget(s)
-	aside := fmt.Sprintf("%s.corrupt-%d", s.path, time.Now().Unix())
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Rename(s.path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("quarantine %s: %w", filepath.Base(s.path), err)
-		}
-	}
-	return nil
 }
 
 // write inserts recs with the given rowids into the segment in one
