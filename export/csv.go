@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sidelog/sidelog"
 )
@@ -89,14 +90,18 @@ func (c *CSV) Close() error {
 }
 
 // NeutraliseCell returns s with a leading apostrophe when a spreadsheet
-// could take it for a formula: when it begins with =, +, -, @, a tab or a
-// carriage return.
+// could take it for a formula: when it begins with =, +, -, @, their
+// full-width forms (＝ ＋ － ＠), or any white space or control character
+// (tab, carriage return, newline, space, no-break space, ...), which some
+// spreadsheets skip before looking for a formula.
 func NeutraliseCell(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	r, _ := utf8.DecodeRuneInString(s)
+	switch {
+	case strings.ContainsRune("=+-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\u2212", r),
+		unicode.IsSpace(r), unicode.IsControl(r), unicode.Is(unicode.Cf, r):
 		return "'" + s
 	}
 	return s

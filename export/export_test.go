@@ -129,7 +129,8 @@ func TestNeutraliseCell(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"": "", "plain": "plain", "=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@A1": "'@A1",
-		"\tx": "'\tx", "\rx": "'\rx", "a=b": "a=b", " =x": " =x", "'=x": "'=x",
+		"\tx": "'\tx", "\rx": "'\rx", "a=b": "a=b", " =x": "' =x", "'=x": "'=x",
+		"\n=1": "'\n=1", "\uff1d1+1": "'\uff1d1+1", "\uff0b1": "'\uff0b1", "\u00a0=1": "'\u00a0=1", "\u202e=1": "'\u202e=1",
 	} {
 		if got := export.NeutraliseCell(in); got != want {
 			t.Errorf("NeutraliseCell(%q) = %q, want %q", in, got, want)

@@ -10,30 +10,93 @@ import (
 	"iter"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sidelog/sidelog"
 )
 
 // JSONL writes one Record as a JSON object per line: the lossless format,
 // read back by ReadJSONL. Strings that are not valid UTF-8 are written with
-// U+FFFD in place of the bad bytes, as JSON requires.
+// U+FFFD in place of the bad bytes, as JSON requires. Every character a
+// terminal could act on is written as a \uXXXX escape, in the fields and
+// inside attrs alike: C0 and C1 controls, DEL, and Unicode format
+// characters such as the bidi overrides U+202E and U+2066..U+2069; decoding
+// the line gives them back unchanged.
 type JSONL struct {
-	bw  *bufio.Writer
-	enc *json.Encoder
+	bw   *bufio.Writer
+	enc  *json.Encoder
+	line bytes.Buffer
 }
 
 // NewJSONL returns a JSON Lines writer to w.
 func NewJSONL(w io.Writer) *JSONL {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
+	j := &JSONL{bw: bufio.NewWriterSize(w, 64<<10)}
+	j.enc = json.NewEncoder(&j.line)
 	// HTML escaping would rewrite "<" in Attrs as \u003c and break the
 	// byte-exact round trip of Attrs.
-	enc.SetEscapeHTML(false)
-	return &JSONL{bw: bw, enc: enc}
+	j.enc.SetEscapeHTML(false)
+	return j
 }
 
 // Write implements Writer.
-func (j *JSONL) Write(r sidelog.Record) error { return j.enc.Encode(r) }
+func (j *JSONL) Write(r sidelog.Record) error {
+	j.line.Reset()
+	if err := j.enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := j.bw.Write(EscapeJSON(j.line.Bytes()))
+	return err
+}
+
+// EscapeJSON rewrites, in JSON text b, every DEL, C1 control and Unicode
+// format character (bidi overrides, zero-width characters) as a \uXXXX
+// escape, and invalid UTF-8 as \ufffd. In valid JSON these can only occur
+// inside strings, so the result is valid JSON with the same meaning. It
+// returns b itself when nothing needs escaping.
+func EscapeJSON(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf && c != 0x7f {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if c != 0x7f && !(r == utf8.RuneError && n == 1) && !terminalRune(r) {
+			i += n
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b)+16)
+		}
+		out = append(out, b[last:i]...)
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = appendU(appendU(out, r1), r2)
+		} else {
+			out = appendU(out, r)
+		}
+		i += n
+		last = i
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// terminalRune reports whether a terminal could act on r: a control
+// character or a Unicode format character.
+func terminalRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+func appendU(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+}
 
 // Flush implements Writer.
 func (j *JSONL) Flush() error { return j.bw.Flush() }

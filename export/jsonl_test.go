@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/export"
@@ -164,5 +165,36 @@ func TestReadJSONL_TimeRange(t *testing.T) {
 	_, err := readAll(bytes.NewReader([]byte(`{"time":"9999-12-31T23:59:59-01:00"}`)))
 	if !strings.Contains(sidelog.ErrorMessage(err), `line 1: "time" is out of range`) {
 		t.Errorf("error = %v", err)
+	}
+}
+
+func TestJSONL_escapesTerminalControls(t *testing.T) {
+	t.Parallel()
+	hostile := "a\u202eb\u0085c\u009bd\x7fe\x1b[31mf\u2066g\U000e0001h"
+	attrs, _ := json.Marshal(map[string]string{hostile: hostile})
+	rec := sidelog.Record{Time: time.Unix(1, 0).UTC(), Message: hostile, Error: hostile, Attrs: attrs}
+	var buf bytes.Buffer
+	w := export.NewJSONL(&buf)
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	out := buf.String()
+	for _, bad := range []string{"\u202e", "\u0085", "\u009b", "\x7f", "\x1b", "\u2066", "\U000e0001"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%q reached the output: %q", bad, out)
+		}
+	}
+	for got, err := range export.ReadJSONL(strings.NewReader(out)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Message != hostile || got.Error != hostile {
+			t.Errorf("round trip: %q", got.Message)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(got.Attrs, &m); err != nil || m[hostile] != hostile {
+			t.Errorf("attrs round trip: %q %v", got.Attrs, err)
+		}
 	}
 }
