@@ -82,6 +82,7 @@ type config struct {
 	SecureCookies bool
 	TrustProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	DebugRoutes   bool
+	LogKey        string // keys the hash of identifiers in failed-login records
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -104,6 +105,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SecureCookies: get("SAAS_SECURE_COOKIES", "") == "1" || get("SAAS_SECURE_COOKIES", "") == "true",
 		TrustProxies:  get("TRUSTED_PROXIES", ""),
 		DebugRoutes:   get("SAAS_DEBUG_ROUTES", "") == "1",
+		LogKey:        getenv("SAAS_LOG_KEY"),
 	}
 	if sameFile(c.DatabaseURL, c.LogDB) {
 		return c, fmt.Errorf("DATABASE_URL and SIDELOG_DB name the same file %s: the business and log databases must be apart", c.LogDB)

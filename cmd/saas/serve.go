@@ -82,6 +82,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		SecureCookies:  cfg.SecureCookies,
 		TrustedProxies: trusted,
 		DebugRoutes:    cfg.DebugRoutes,
+		LogKey:         []byte(cfg.LogKey),
 	})
 	requests := httplog.New(log, httplog.Options{
 		SkipPaths:      []string{"/healthz", "/metrics"},

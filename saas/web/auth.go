@@ -172,16 +172,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	email := r.PostFormValue("email")
+	account, ip := s.accountKey(email), s.clientAddr(r)
+	if locked, until := s.guard.blocked(account, ip); locked {
+		// Refused before the password is hashed: no CPU for the attacker,
+		// and the same answer whether the account exists or not.
+		s.log.WarnContext(ctx, "login refused: locked out", sidelog.KeyKind, sidelog.KindSecurity.String(), "account", account)
+		s.tooMany(w, r, "login.html", until, page{Email: email})
+		return
+	}
 	u, err := s.cfg.Users.Authenticate(ctx, email, r.PostFormValue("password"))
 	if err != nil {
 		if saas.ErrorCode(err) == saas.EUNAUTHORIZED {
-			s.log.WarnContext(ctx, "login failed", sidelog.KeyKind, sidelog.KindSecurity.String(), "email", email)
+			// The typed identifier is never logged in clear (it is
+			// sometimes a password): a keyed hash correlates attempts.
+			s.log.WarnContext(ctx, "login failed", sidelog.KeyKind, sidelog.KindSecurity.String(), "account", account)
+			for _, scope := range s.guard.fail(account, ip) {
+				s.lockoutEvent(r, scope, account, ip)
+			}
 			s.render(w, r, "login.html", http.StatusUnauthorized, page{Error: saas.ErrorMessage(err), Email: email})
 			return
 		}
 		s.renderError(w, r, err)
 		return
 	}
+	s.guard.succeed(account)
 	if err := s.startSession(w, r, u); err != nil {
 		s.renderError(w, r, err)
 		return
@@ -227,6 +241,10 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := &saas.User{Email: r.PostFormValue("email"), Name: r.PostFormValue("name")}
 	org := &saas.Org{Name: r.PostFormValue("org")}
+	if ok, until := s.guard.signup(s.clientAddr(r)); !ok {
+		s.tooMany(w, r, "signup.html", until, page{Email: u.Email, Name: u.Name, Org: org.Name})
+		return
+	}
 	fail := func(err error) {
 		if code := saas.ErrorCode(err); code == saas.EINVALID || code == saas.ECONFLICT {
 			s.render(w, r, "signup.html", status(code), page{Error: saas.ErrorMessage(err), Email: u.Email, Name: u.Name, Org: org.Name})

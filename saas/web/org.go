@@ -24,7 +24,19 @@ func (s *Server) addMember(r *http.Request, in memberInput) (*http.Request, erro
 	if in.Role == "" {
 		in.Role = saas.RoleMember
 	}
+	if !in.Role.Valid() {
+		return r, saas.Errorf(saas.EINVALID, "unknown role %q", in.Role)
+	}
+	// Only an owner learns anything, and not whether the address has an
+	// account: an unknown address gets the same answer as a known one.
+	if err := s.requireOwner(r, org); err != nil {
+		return r, err
+	}
 	u, err := s.cfg.Users.FindUserByEmail(r.Context(), in.Email)
+	if saas.ErrorCode(err) == saas.ENOTFOUND {
+		s.log.InfoContext(r.Context(), "member not added: no such account", "org_id", org, "account", s.accountKey(in.Email))
+		return r, nil
+	}
 	if err != nil {
 		return r, err
 	}
@@ -56,4 +68,23 @@ func (s *Server) pageAddMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+}
+
+// requireOwner returns nil when the request's user owns org, and the
+// error the store would give otherwise: ENOTFOUND for a non-member (the
+// organisation is invisible to them), EFORBIDDEN for another role.
+func (s *Server) requireOwner(r *http.Request, org int64) error {
+	ms, err := s.cfg.Orgs.Memberships(r.Context(), saas.UserIDFromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.OrgID == org {
+			if m.Role != saas.RoleOwner {
+				return saas.Errorf(saas.EFORBIDDEN, "only an owner may add members")
+			}
+			return nil
+		}
+	}
+	return saas.Errorf(saas.ENOTFOUND, "organisation not found")
 }

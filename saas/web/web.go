@@ -55,6 +55,11 @@ type Config struct {
 	// MaxBodyBytes caps request bodies (default 64 KiB).
 	MaxBodyBytes int64
 
+	// LogKey keys the hash that names an account in failed-login records
+	// (see Server.AccountKey). Keep it secret and stable to correlate
+	// attempts across restarts; nil means a random key per process.
+	LogKey []byte
+
 	// DebugRoutes adds /debug/panic and /debug/error for superusers, to
 	// see a recovered panic and an error travel to the log database and
 	// the error tracker.
@@ -69,6 +74,9 @@ type Server struct {
 	byCode [6]atomic.Int64 // requests by status class: 1xx..5xx, [0] other
 
 	lastFailed atomic.Int64 // handler's Failed at the last /healthz
+
+	guard  *guard // login and sign-up limits
+	logKey []byte
 }
 
 // New returns a Server for cfg.
@@ -82,7 +90,10 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("logger", "saas.web"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("logger", "saas.web"), mux: http.NewServeMux(), guard: newGuard(), logKey: cfg.LogKey}
+	if len(s.logKey) == 0 {
+		s.logKey = newLogKey()
+	}
 	s.routes()
 	return s
 }
@@ -265,6 +276,8 @@ func status(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case eMediaType:
 		return http.StatusUnsupportedMediaType
+	case eTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
