@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -16,7 +15,11 @@ var tailCommand = &command{
 
 Prints the last N records that match the query terms (see 'sidelog query
 --help' for the query language), oldest first like tail(1). With -f it then
-keeps printing new matching records until interrupted.
+keeps printing new matching records until interrupted, checking every
+second: records in any day file, including files created after tail
+started (a new day, the first warning of a day) and records that arrive
+late for an earlier day. A burst is printed in full, in order of arrival
+within each day.
 
 On a terminal, text output colours the level; piped, it is plain. Control
 characters and ANSI escapes in log values are always shown as visible
@@ -30,8 +33,8 @@ Examples:
 	run: (*CLI).runTail,
 }
 
-// followBatch bounds the records one poll of tail -f prints; a burst larger
-// than this shows its newest records only.
+// followBatch bounds the records one poll of tail -f prints; the rest of
+// a larger burst is printed by the next polls.
 const followBatch = 10000
 
 func (c *CLI) runTail(ctx context.Context, args []string) (err error) {
@@ -61,15 +64,16 @@ func (c *CLI) runTail(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeDB(db, &err)
-	last, err := printNewer(ctx, db, f, 0, *n, out)
+	fl, err := db.Follow(ctx, f)
+	if err != nil {
+		return err
+	}
+	recs, err := fl.Last(ctx, *n)
+	if err == nil {
+		err = printAll(out, recs)
+	}
 	if err != nil || !*follow {
 		return closeAfter(out, err)
-	}
-	if last == 0 {
-		// Start after the newest record even when none matched.
-		if last, err = newestID(ctx, db); err != nil {
-			return err
-		}
 	}
 	t := time.NewTicker(c.PollInterval)
 	defer t.Stop()
@@ -79,13 +83,30 @@ func (c *CLI) runTail(ctx context.Context, args []string) (err error) {
 			return out.Close() // interrupted: the normal end of tail -f
 		case <-t.C:
 		}
-		if last, err = printNewer(ctx, db, f, last, followBatch, out); err != nil {
+		recs, err := fl.Next(ctx, followBatch)
+		if err == nil {
+			err = printAll(out, recs)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return out.Close()
 			}
 			return closeAfter(out, err)
 		}
 	}
+}
+
+// printAll prints recs and flushes the output.
+func printAll(out interface {
+	Write(sidelog.Record) error
+	Flush() error
+}, recs []sidelog.Record) error {
+	for _, r := range recs {
+		if err := out.Write(r); err != nil {
+			return err
+		}
+	}
+	return out.Flush()
 }
 
 func closeAfter(out interface{ Close() error }, err error) error {
@@ -95,51 +116,3 @@ func closeAfter(out interface{ Close() error }, err error) error {
 	return err
 }
 
-// printNewer prints, oldest first, the newest (at most limit) records
-// matching f with an ID above after, and returns the highest ID printed (or
-// after when there was nothing).
-func printNewer(ctx context.Context, db sidelog.Reader, f sidelog.Filter, after int64, limit int, out interface {
-	Write(sidelog.Record) error
-	Flush() error
-}) (int64, error) {
-	var recs []sidelog.Record
-	page := sidelog.Page{}
-	// Pages grow from small: a poll usually finds a few new records, and
-	// reading a thousand old ones every second would be wasted work.
-	for size := 16; len(recs) < limit; size = min(size*4, 1000) {
-		page.Limit = min(limit-len(recs), size)
-		res, err := db.Query(ctx, f, page)
-		if err != nil {
-			return after, err
-		}
-		done := res.Next == (sidelog.Cursor{})
-		for _, r := range res.Records {
-			if r.ID <= after {
-				done = true
-				break
-			}
-			recs = append(recs, r)
-		}
-		if done {
-			break
-		}
-		page.After = res.Next
-	}
-	slices.Reverse(recs)
-	for _, r := range recs {
-		if err := out.Write(r); err != nil {
-			return after, err
-		}
-		after = max(after, r.ID)
-	}
-	return after, out.Flush()
-}
-
-// newestID returns the ID of the newest record, 0 for an empty database.
-func newestID(ctx context.Context, db sidelog.Reader) (int64, error) {
-	res, err := db.Query(ctx, sidelog.Filter{}, sidelog.Page{Limit: 1})
-	if err != nil || len(res.Records) == 0 {
-		return 0, err
-	}
-	return res.Records[0].ID, nil
-}
