@@ -41,7 +41,9 @@ func startTail(t *testing.T, path string, args ...string) *syncBuffer {
 	o := envFor(path)
 	o.ctx, o.stdout = ctx, live
 	done := make(chan result, 1)
-	go func() { done <- runCLI(t, o, append([]string{"tail", "-f", "-n", "0", "--format", "logfmt"}, args...)...) }()
+	go func() {
+		done <- runCLI(t, o, append([]string{"tail", "-f", "-n", "0", "--format", "logfmt"}, args...)...)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if res := <-done; res.code != 0 {

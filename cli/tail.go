@@ -115,4 +115,3 @@ func closeAfter(out interface{ Close() error }, err error) error {
 	}
 	return err
 }
-
