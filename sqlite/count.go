@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"time"
 
@@ -11,12 +12,13 @@ import (
 )
 
 // classCounts returns the segment's record counts by rollup class (minute
-// zeroed). They are read once and then kept up to date by the writer.
+// zeroed), a copy the caller may keep. They are read once and then kept up
+// to date by the writer.
 func (s *segment) classCounts(ctx context.Context) (map[rollupKey]int64, error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	if s.counts != nil {
-		return s.counts, nil
+		return maps.Clone(s.counts), nil // the writer adds to s.counts meanwhile
 	}
 	r, err := s.reader()
 	if err != nil {
@@ -44,7 +46,7 @@ func (s *segment) classCounts(ctx context.Context) (map[rollupKey]int64, error) 
 		return nil, classify(err)
 	}
 	s.counts = counts
-	return counts, nil
+	return maps.Clone(counts), nil
 }
 
 // addCounts adds a committed batch's rollup to the cached class counts.

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/sidelog/sidelog/audit"
 	"github.com/sidelog/sidelog/saas"
 	"github.com/sidelog/sidelog/saas/store"
 )
@@ -27,13 +29,17 @@ func runCreateSuperuser(ctx context.Context, cfg config, args []string, stdout, 
 		return err
 	}
 	defer db.Close()
+	ctx = audit.WithActor(ctx, audit.Actor{Name: "cli:createsuperuser"})
 	if u, err := db.FindUserByEmail(ctx, *email); err == nil {
-		return existingUser(ctx, db, u, *promote, stdout)
+		err = existingUser(ctx, db, u, *promote, stdout)
+		return errors.Join(err, deliverAudit(ctx, cfg, db))
 	} else if saas.ErrorCode(err) != saas.ENOTFOUND {
 		return err
 	}
-	_, err = createSuperuser(ctx, db, *email, *name, *password, stdout)
-	return err
+	if _, err = createSuperuser(ctx, db, *email, *name, *password, stdout); err != nil {
+		return err
+	}
+	return deliverAudit(ctx, cfg, db)
 }
 
 // existingUser answers createsuperuser for an e-mail that has an account.
@@ -94,6 +100,7 @@ func runChangePassword(ctx context.Context, cfg config, args []string, stdout, s
 	if generated {
 		pw = rand.Text()
 	}
+	ctx = audit.WithActor(ctx, audit.Actor{Name: "cli:changepassword"})
 	if err := db.SetPassword(ctx, u.ID, pw); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
@@ -101,5 +108,5 @@ func runChangePassword(ctx context.Context, cfg config, args []string, stdout, s
 	if generated {
 		fmt.Fprintf(stdout, "generated password (shown only now): %s\n", pw)
 	}
-	return nil
+	return deliverAudit(ctx, cfg, db)
 }

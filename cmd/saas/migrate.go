@@ -28,6 +28,9 @@ func runMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer
 	if err := logs.Close(); err != nil {
 		return fmt.Errorf("migrate log db: %w", err)
 	}
+	if err := deliverAudit(ctx, cfg, db); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "log database %s: up to date\n", cfg.LogDB)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sidelog/sidelog/audit"
 	"github.com/sidelog/sidelog/httplog"
 	"github.com/sidelog/sidelog/saas"
 	"github.com/sidelog/sidelog/saas/store"
@@ -70,7 +71,9 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	if err := seed(ctx, db, cfg, stdout, log); err != nil {
+	stopAudit := startAudit(ctx, db, lg)
+	defer stopAudit()
+	if err := seed(audit.WithActor(ctx, audit.Actor{Name: "seed"}), db, cfg, stdout, log); err != nil {
 		return err
 	}
 
@@ -91,7 +94,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		RouteFunc:      app.Route,
 	})
 	srv := &http.Server{
-		Handler:           app.CountRequests(requests(app.Handler())),
+		Handler:           app.CountRequests(requests(auditClientIP(trusted)(app.Handler()))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

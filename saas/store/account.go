@@ -31,12 +31,17 @@ func (db *DB) SetSuperuser(ctx context.Context, userID int64, on bool) error {
 }
 
 func (db *DB) setUserColumn(ctx context.Context, userID int64, set string, v any) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE users SET `+set+` WHERE id = $2`, v, userID)
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` WHERE id = $2`, v, userID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return saas.Errorf(saas.ENOTFOUND, "user not found")
 	}
-	return nil
+	return db.commit(ctx, tx)
 }

@@ -16,7 +16,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *saas.Org, owner int64) error {
 	if o.Name == "" || utf8.RuneCountInString(o.Name) > 100 {
 		return saas.Errorf(saas.EINVALID, "organisation name must be 1 to 100 characters")
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("create org: %w", err)
 	}
@@ -29,7 +29,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *saas.Org, owner int64) error {
 	if err := db.putMember(ctx, tx, o.ID, owner, saas.RoleOwner); err != nil {
 		return fmt.Errorf("create org: %w", err)
 	}
-	return tx.Commit()
+	return db.commit(ctx, tx)
 }
 
 // AddMember implements saas.OrgService.
@@ -37,7 +37,7 @@ func (db *DB) AddMember(ctx context.Context, orgID, userID int64, role saas.Role
 	if !role.Valid() {
 		return saas.Errorf(saas.EINVALID, "unknown role %q", role)
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("add member: %w", err)
 	}
@@ -52,7 +52,7 @@ func (db *DB) AddMember(ctx context.Context, orgID, userID int64, role saas.Role
 	if err := db.putMember(ctx, tx, orgID, userID, role); err != nil {
 		return fmt.Errorf("add member: %w", err)
 	}
-	return tx.Commit()
+	return db.commit(ctx, tx)
 }
 
 func (db *DB) putMember(ctx context.Context, tx *sql.Tx, orgID, userID int64, role saas.Role) error {

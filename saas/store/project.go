@@ -80,7 +80,7 @@ func (db *DB) CreateProject(ctx context.Context, p *saas.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("create project: %w", err)
 	}
@@ -98,7 +98,7 @@ func (db *DB) CreateProject(ctx context.Context, p *saas.Project) error {
 		p.OrgID, p.Name, string(p.Status), p.BudgetCents, p.OwnerID, p.CreatedAt, p.UpdatedAt).Scan(&p.ID); err != nil {
 		return fmt.Errorf("create project: %w", err)
 	}
-	return tx.Commit()
+	return db.commit(ctx, tx)
 }
 
 // checkOwner makes sure a project's owner is a member of its organisation.
@@ -114,7 +114,7 @@ func checkOwner(ctx context.Context, tx *sql.Tx, p *saas.Project) error {
 
 // UpdateProject implements saas.ProjectService.
 func (db *DB) UpdateProject(ctx context.Context, id int64, upd saas.ProjectUpdate) (*saas.Project, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update project: %w", err)
 	}
@@ -137,7 +137,7 @@ func (db *DB) UpdateProject(ctx context.Context, id int64, upd saas.ProjectUpdat
 		WHERE id = $6`, p.Name, string(p.Status), p.BudgetCents, p.OwnerID, p.UpdatedAt, p.ID); err != nil {
 		return nil, fmt.Errorf("update project: %w", err)
 	}
-	return p, tx.Commit()
+	return p, db.commit(ctx, tx)
 }
 
 // findProject reads a project the context's user may see, inside tx.
@@ -152,7 +152,7 @@ func findProject(ctx context.Context, tx *sql.Tx, id int64) (*saas.Project, erro
 
 // DeleteProject implements saas.ProjectService.
 func (db *DB) DeleteProject(ctx context.Context, id int64) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("delete project: %w", err)
 	}
@@ -171,5 +171,5 @@ func (db *DB) DeleteProject(ctx context.Context, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete project: %w", err)
 	}
-	return tx.Commit()
+	return db.commit(ctx, tx)
 }

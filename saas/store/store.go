@@ -17,12 +17,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
 
+	"github.com/sidelog/sidelog/audit"
 	"github.com/sidelog/sidelog/saas"
 )
 
@@ -42,6 +44,8 @@ type DB struct {
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	notify atomic.Pointer[func()] // wakes the audit deliverer after a commit
 }
 
 var (
@@ -160,6 +164,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := audit.CreateOutbox(ctx, db.db, db.dialect); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	dir := "migrations/" + db.dialect
 	files, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
@@ -180,7 +187,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 			applied = append(applied, v)
 		}
 	}
-	return applied, nil
+	return applied, db.installAudit(ctx)
 }
 
 func (db *DB) migrateOne(ctx context.Context, file string, version int) (bool, error) {
@@ -188,7 +195,7 @@ func (db *DB) migrateOne(ctx context.Context, file string, version int) (bool, e
 	if err != nil {
 		return false, err
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(audit.WithActor(ctx, audit.Actor{Name: "migration " + filepath.Base(file)}))
 	if err != nil {
 		return false, err
 	}
@@ -212,7 +219,7 @@ func (db *DB) migrateOne(ctx context.Context, file string, version int) (bool, e
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, db.now()); err != nil {
 		return false, err
 	}
-	return true, tx.Commit()
+	return true, db.commit(ctx, tx)
 }
 
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }

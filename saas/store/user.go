@@ -23,12 +23,20 @@ func (db *DB) CreateUser(ctx context.Context, u *saas.User, password string) err
 		return err
 	}
 	u.CreatedAt = db.now()
-	err = db.db.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, is_superuser, created_at)
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, is_superuser, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		u.Email, u.Name, hash, u.IsSuperuser, u.CreatedAt).Scan(&u.ID)
 	if isUnique(err) {
 		return saas.Errorf(saas.ECONFLICT, "a user with this email already exists")
 	} else if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	if err := db.commit(ctx, tx); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	return nil
