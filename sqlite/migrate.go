@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +72,7 @@ func migrate(ctx context.Context, db *sql.DB, set string) error {
 		if m.version <= cur {
 			continue
 		}
-		if err := applyMigration(ctx, db, m); err != nil {
+		if err := applyMigration(ctx, db, m, migrationHooks[set][m.version]); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
@@ -102,18 +103,62 @@ func mark(ctx context.Context, db *sql.DB, version int) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
+// migrationHooks are Go steps of a migration, run after its SQL in the
+// same transaction: filling new tables from the rows already there.
+var migrationHooks = map[string]map[int]func(context.Context, *sql.Tx) error{
+	"segment": {2: func(ctx context.Context, tx *sql.Tx) error { return rebuildDerived(ctx, tx, "main") }},
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, m migration, hook func(context.Context, *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// Another connection (a reader upgrading an old file, another process)
+	// may have applied it since the version was read.
+	var done int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil || done > 0 {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
+	}
+	if hook != nil {
+		if err := hook(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,
 		m.version, m.name, time.Now().UnixNano()); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// segmentVersion is the newest segment migration.
+var segmentVersion = func() int {
+	ms, err := loadMigrations("segment")
+	if err != nil || len(ms) == 0 {
+		panic(fmt.Sprintf("segment migrations: %v", err))
+	}
+	return ms[len(ms)-1].version
+}()
+
+// upgradeFile migrates a segment file that a reader is about to open, when
+// it was written by an older sidelog (its writer, which migrates, may never
+// open again for an old day).
+func (db *DB) upgradeFile(ctx context.Context, r *sql.DB, path string) error {
+	var cur int
+	if err := r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+		return classify(fmt.Errorf("read schema version of %s: %w", filepath.Base(path), err))
+	}
+	if cur >= segmentVersion {
+		return nil
+	}
+	w, err := db.openWriter(ctx, path, "segment")
+	if err != nil {
+		return err
+	}
+	return w.Close()
 }

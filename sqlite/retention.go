@@ -251,6 +251,9 @@ func (db *DB) copySurvivors(ctx context.Context, src, dst, expired string, args 
 			return 0, err
 		}
 	}
+	if err := rebuildDerived(ctx, tx, "main"); err != nil {
+		return 0, err
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM src.logs`).Scan(&total); err != nil {
 		return 0, err
 	}

@@ -30,9 +30,10 @@ type segment struct {
 	wlock   sync.Mutex
 	dropped bool // guarded by wlock: the file is gone; write elsewhere
 
-	mu sync.Mutex // guards w, r
-	w  *sql.DB    // one connection; nil until the first write
-	r  *sql.DB    // reader pool; nil until the first read
+	mu       sync.Mutex // guards w, r, upgraded
+	upgraded bool       // the file is known to have the newest schema
+	w        *sql.DB    // one connection; nil until the first write
+	r        *sql.DB    // reader pool; nil until the first read
 
 	stmts map[string]*sql.Stmt // prepared on r; guarded by mu
 
@@ -97,6 +98,13 @@ func (s *segment) reader() (*sql.DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(2)
+	if !s.upgraded {
+		if err := s.db.upgradeFile(context.Background(), r, s.path); err != nil {
+			r.Close()
+			return nil, err
+		}
+		s.upgraded = true
+	}
 	s.r = r
 	return r, nil
 }

@@ -22,6 +22,13 @@ const logColumns = `id, ts, level, kind, logger, msg, request_id, trace_id, span
 
 const colsPerRow = 20
 
+// Positions of columns in logColumns.
+const (
+	colMethod = 11
+	colRoute  = 13
+	colAttrs  = 19
+)
+
 var insertSQL = func() [rowsPerInsert + 1]string {
 	var out [rowsPerInsert + 1]string
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", colsPerRow), ",") + ")"
@@ -199,6 +206,7 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 	defer tx.Rollback()
 	args := make([]any, 0, rowsPerInsert*colsPerRow)
 	roll := map[rollupKey]int64{}
+	d := newDerived()
 	for i := 0; i < len(recs); i += rowsPerInsert {
 		chunk := recs[i:min(i+rowsPerInsert, len(recs))]
 		args = args[:0]
@@ -210,6 +218,7 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 			}
 			args = append(args, row...)
 			roll[rollupKeyOf(r)]++
+			d.add(rowids[i+j], r.Time.UnixNano(), r.Kind, row[colAttrs], row[colRoute], row[colMethod], r.Status, r.Duration)
 		}
 		var err error
 		if len(chunk) == rowsPerInsert {
@@ -222,6 +231,9 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 		}
 	}
 	if err := addRollup(ctx, tx, roll); err != nil {
+		return err
+	}
+	if err := d.flush(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
