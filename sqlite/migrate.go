@@ -150,13 +150,17 @@ var segmentVersion = func() int {
 // open again for an old day).
 func (db *DB) upgradeFile(ctx context.Context, r *sql.DB, path string) error {
 	var cur int
-	if err := r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+	err := r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&cur)
+	if isNoSchema(err) {
+		return nil // never migrated at all: its writer will, and it holds no records
+	}
+	if err != nil {
 		return classify(fmt.Errorf("read schema version of %s: %w", filepath.Base(path), err))
 	}
 	if cur >= segmentVersion {
 		return nil
 	}
-	w, err := db.openWriter(ctx, path, "segment")
+	w, err := db.openWriter(ctx, path, "segment", false)
 	if err != nil {
 		return err
 	}
