@@ -20,15 +20,19 @@ import (
 //     email:alice@example.com is the phrase "alice example com", and a word
 //     found only in the attributes is found by text search.
 //
-// Hash tokens are 48 bits in base 36 after a letter: no word a person types
-// looks like one, and a collision only adds a candidate that the row's
-// attributes then reject.
+// Hash tokens are 48 bits in base 36 after a private-use character, which
+// the tokenizer keeps as part of a word: no word a person types starts with
+// one, so text search (prefixes included) never matches them, and a
+// collision only adds a candidate that the row's attributes then reject.
+
+// hashMark starts every hash token.
+const hashMark = "\uE000"
 
 // keyToken returns the token of a path's presence.
-func keyToken(path string) string { return "k" + hash36(path) }
+func keyToken(path string) string { return hashMark + "k" + hash36(path) }
 
 // valueToken returns the token of a non-string scalar at path.
-func valueToken(path, text string) string { return "v" + hash36(path+"\x00"+text) }
+func valueToken(path, text string) string { return hashMark + "v" + hash36(path+"\x00"+text) }
 
 func hash36(s string) string {
 	h := fnv.New64a()

@@ -160,6 +160,11 @@ func TestDerived_WriterMatchesRebuild(t *testing.T) {
 	if err := h.QueryRow(`SELECT count(*) FROM attrs_fts WHERE attrs_fts MATCH ?`, valueToken("project_id", "3")).Scan(&n); err != nil || n == 0 {
 		t.Errorf("project_id:3: %d rows, %v", n, err)
 	}
+	// No word of the test data starts with k or v: a prefix search must not
+	// reach the hash tokens.
+	if err := h.QueryRow(`SELECT count(*) FROM attrs_fts WHERE attrs_fts MATCH 'v* OR k*'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("prefix search reached hash tokens: %d rows, %v", n, err)
+	}
 	if err := h.QueryRow(`SELECT n FROM attr_keys WHERE path = 'order'`).Scan(&n); err != nil || n != 150 {
 		t.Errorf("rows with order: %d, %v (want 150)", n, err)
 	}
