@@ -20,7 +20,20 @@ type Retention struct {
 	// MaxBytes bounds the database's size on disk; when it is exceeded the
 	// oldest days' other records are removed. Zero means no bound.
 	MaxBytes int64
+	// KeepUnshipped keeps records that a follower (a shipper, see package
+	// ship) has not read and had acknowledged yet past their age, while
+	// the database is smaller than UnshippedMaxBytes. Beyond that bound
+	// the oldest are removed like any other and counted as lost. MaxBytes
+	// still applies to them.
+	KeepUnshipped bool `json:",omitempty"`
+	// UnshippedMaxBytes bounds the database's size while records are held
+	// for a follower; 0 means DefaultUnshippedMaxBytes.
+	UnshippedMaxBytes int64 `json:",omitempty"`
 }
+
+// DefaultUnshippedMaxBytes is the size up to which records not yet shipped
+// are kept past their age when Retention.KeepUnshipped is set: 1 GiB.
+const DefaultUnshippedMaxBytes = 1 << 30
 
 // DefaultRetention keeps debug records 7 days, info 30, warn 90, error and
 // audit/security 365, with no size bound.
@@ -38,7 +51,7 @@ func (r Retention) Validate() error {
 			return Errorf(EINVALID, "retention for level class %d is negative", i)
 		}
 	}
-	if r.AuditAge < 0 || r.MaxBytes < 0 {
+	if r.AuditAge < 0 || r.MaxBytes < 0 || r.UnshippedMaxBytes < 0 {
 		return Errorf(EINVALID, "retention values must not be negative")
 	}
 	return nil
@@ -59,6 +72,13 @@ func (r Retention) String() string {
 		age(r.MaxAge[0]), age(r.MaxAge[1]), age(r.MaxAge[2]), age(r.MaxAge[3]), age(r.AuditAge))
 	if r.MaxBytes > 0 {
 		s += fmt.Sprintf(", at most %d MiB", r.MaxBytes>>20)
+	}
+	if r.KeepUnshipped {
+		b := r.UnshippedMaxBytes
+		if b == 0 {
+			b = DefaultUnshippedMaxBytes
+		}
+		s += fmt.Sprintf(", unshipped kept up to %d MiB", b>>20)
 	}
 	return s
 }

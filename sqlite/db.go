@@ -60,8 +60,9 @@ type DB struct {
 	mu   sync.Mutex // guards segs
 	segs map[segKey]*segment
 
-	wmu     sync.Mutex      // serialises writers; guards nextSeq
-	nextSeq map[int64]int64 // by day: the next rowid, shared by the day's files
+	wmu      sync.Mutex      // serialises writers; guards nextSeq, seqFloor
+	nextSeq  map[int64]int64 // by day: the next rowid, shared by the day's files
+	seqFloor map[int64]int64 // by day: the highest rowid a follower has read (see SavePosition)
 
 	cleanMu sync.Mutex // serialises retention runs, the only file swappers
 
@@ -92,7 +93,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[segKey]*segment{}, nextSeq: map[int64]int64{}}
+	db := &DB{path: path, dir: path + ".d", opts: opts, segs: map[segKey]*segment{}, nextSeq: map[int64]int64{}, seqFloor: map[int64]int64{}}
 	if kind == fileDamaged {
 		if err := db.setAsideCatalog(nil, "its header is not that of a SQLite database"); err != nil {
 			return nil, err
@@ -115,6 +116,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.catalog = cat
 	if err := db.loadSegments(); err != nil {
 		cat.Close()
+		return nil, err
+	}
+	if err := db.loadFloors(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if err := db.flushEvents(ctx); err != nil {

@@ -23,6 +23,10 @@ type CleanupReport struct {
 	BytesBefore       int64
 	BytesAfter        int64
 	Elapsed           time.Duration
+	// Held counts expired records kept because a follower (a shipper) has
+	// not read them yet (Retention.KeepUnshipped); Lost counts records
+	// removed before a follower read them.
+	Held, Lost int64
 }
 
 // Cleanup applies the retention policy as of now. Day files whose every
@@ -39,6 +43,10 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 	defer db.cleanMu.Unlock()
 	start := time.Now()
 	rep := CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
+	h, err := db.newHold(ctx, pol)
+	if err != nil {
+		return rep, err
+	}
 	today := dayOf(now.UnixNano())
 	segs := db.segments()
 	slices.Reverse(segs) // oldest first
@@ -47,12 +55,12 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 		if s.day >= today {
 			continue
 		}
-		if err := db.survive(s, db.expire(ctx, s, ageRule(pol, now), dryRun, &rep)); err != nil {
+		if err := db.survive(s, db.expireHeld(ctx, s, ageRule(pol, now), dryRun, false, h, &rep)); err != nil {
 			return rep, err
 		}
 	}
 	if pol.MaxBytes > 0 && !dryRun {
-		if err := db.shrinkTo(ctx, pol.MaxBytes, today, &rep); err != nil {
+		if err := db.shrinkTo(ctx, pol.MaxBytes, today, h, &rep); err != nil {
 			return rep, err
 		}
 	}
@@ -292,7 +300,7 @@ func (s *segment) maxIDLocked(ctx context.Context) (int64, error) {
 
 // shrinkTo removes the oldest days' non-audit records until the database
 // is at most maxBytes, never touching today's segment.
-func (db *DB) shrinkTo(ctx context.Context, maxBytes int64, today int64, rep *CleanupReport) error {
+func (db *DB) shrinkTo(ctx context.Context, maxBytes int64, today int64, h *hold, rep *CleanupReport) error {
 	segs := db.segments()
 	slices.Reverse(segs) // oldest first
 	keepAudit := rule{
@@ -305,7 +313,7 @@ func (db *DB) shrinkTo(ctx context.Context, maxBytes int64, today int64, rep *Cl
 		if db.Size() <= maxBytes || s.day >= today {
 			return nil
 		}
-		if err := db.survive(s, db.expire(ctx, s, keepAudit, false, rep)); err != nil {
+		if err := db.survive(s, db.expireHeld(ctx, s, keepAudit, false, true, h, rep)); err != nil {
 			return err
 		}
 	}

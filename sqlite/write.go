@@ -145,7 +145,9 @@ func (db *DB) daySeq(ctx context.Context, day int64) (int64, error) {
 		}
 		last = max(last, m)
 	}
-	return last + 1, nil
+	// Never below what a follower has read: after its newest records were
+	// purged, reusing their IDs would hide new records from it.
+	return max(last, db.seqFloor[day]) + 1, nil
 }
 
 func (db *DB) writeSegment(ctx context.Context, k segKey, recs []sidelog.Record, rows []int64) error {

@@ -1,0 +1,412 @@
+// Package ship forwards the records of a sidelog log database to an
+// OpenTelemetry Collector (or any OTLP endpoint) over OTLP, with the
+// OpenTelemetry Go SDK's own log exporters (HTTP/protobuf or gRPC).
+//
+// The log database stays the local buffer: a Shipper reads new records
+// from it by a position saved in the database after each acknowledged
+// batch, so a restart resumes where it stopped. Nothing is skipped, and the
+// only duplicates after a crash are the records of the last batch sent but
+// not yet acknowledged. Records of one database are sent in write order,
+// one batch at a time; a failed batch is sent again, with backoff, until it
+// is acknowledged. What the application's redaction removed never reached
+// the database, and what purge or retention removed before it was shipped
+// is never read. See docs/shipping.md.
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	otellog "go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/sidelog/sidelog"
+)
+
+// Source is the log database a Shipper reads; *sqlite.DB implements it.
+type Source interface {
+	sidelog.PositionReader
+	// LoadPosition returns the position saved under name, nil if none.
+	LoadPosition(ctx context.Context, name string) (sidelog.Position, error)
+	// SavePosition saves p under name, atomically.
+	SavePosition(ctx context.Context, name string, p sidelog.Position) error
+	// Lost returns how many records retention removed before the
+	// follower name read them.
+	Lost(ctx context.Context, name string) (int64, error)
+}
+
+// Options configure a Shipper. Endpoint is required; the rest has defaults.
+type Options struct {
+	// Endpoint is the OTLP endpoint's URL: "http://collector:4318" for
+	// HTTP (the path /v1/logs is added when the URL has none),
+	// "http://collector:4317" for gRPC. An https URL uses TLS.
+	Endpoint string
+	// Protocol is ProtocolHTTP (the default) or ProtocolGRPC.
+	Protocol Protocol
+	// Headers are sent with every request (an API key, a tenant).
+	Headers map[string]string
+	// TLS configures TLS for https endpoints (a private CA, a client
+	// certificate); nil uses the system's roots.
+	TLS *TLSConfig
+	// Compression is "gzip" (the default) or "none".
+	Compression string
+
+	// ServiceName, ServiceVersion, HostName and Environment become the
+	// resource attributes service.name, service.version, host.name and
+	// deployment.environment.name. HostName defaults to os.Hostname().
+	ServiceName, ServiceVersion, HostName, Environment string
+	// ResourceAttrs are further resource attributes.
+	ResourceAttrs map[string]string
+
+	// Name is the follower name the position is saved under; two
+	// shippers of one database to different places need different
+	// names. Default "otlp".
+	Name string
+	// BatchSize is the number of records per export request; default 1000.
+	BatchSize int
+	// Interval is how often the database is asked for new records when
+	// the shipper has caught up; default 1s.
+	Interval time.Duration
+	// MinBackoff and MaxBackoff bound the wait before sending a failed
+	// batch again, doubling from the first to the second with jitter;
+	// defaults 250ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// Timeout bounds one export request; default 10s.
+	Timeout time.Duration
+	// OnError, when set, is told about each failed export or database
+	// read. Logging it through sidelog is fine but adds records to ship.
+	OnError func(error)
+}
+
+// Protocol is an OTLP transport.
+type Protocol string
+
+// The OTLP transports, named as in OTEL_EXPORTER_OTLP_PROTOCOL.
+const (
+	ProtocolHTTP Protocol = "http/protobuf"
+	ProtocolGRPC Protocol = "grpc"
+)
+
+// Stats are a Shipper's counters, for a metrics endpoint.
+type Stats struct {
+	Shipped    int64         // records acknowledged by the endpoint
+	Batches    int64         // export requests acknowledged
+	Retried    int64         // export requests sent again after a failure
+	Failed     int64         // export requests that failed (each is retried)
+	Lost       int64         // records retention removed before they were shipped
+	LagRecords int64         // records written but not yet acknowledged
+	Lag        time.Duration // age of the oldest record not yet acknowledged
+	LastError  string        // the last failure, "" after a success
+}
+
+// Shipper ships one log database. Run it in a goroutine, or call Drain.
+type Shipper struct {
+	src  Source
+	opts Options
+	exp  sdklog.Exporter
+	lp   *sdklog.LoggerProvider
+	lg   otellog.Logger
+	coll *collector
+
+	shipped, batches, retried, failed atomic.Int64
+	lagRecords, lagNanos, lost        atomic.Int64
+	mu                                sync.Mutex // guards lastErr, exporting
+	lastErr                           string
+	exporting                         sync.Mutex // one batch at a time
+}
+
+// New returns a Shipper of src configured by opts. It connects lazily: an
+// unreachable endpoint is not an error here.
+func New(src Source, opts Options) (*Shipper, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	exp, err := newExporter(opts)
+	if err != nil {
+		return nil, err
+	}
+	res, err := resource.Merge(resource.Empty(), resource.NewSchemaless(resourceAttrs(opts)...))
+	if err != nil {
+		return nil, fmt.Errorf("ship: resource: %w", err)
+	}
+	s := &Shipper{src: src, opts: opts, exp: exp, coll: &collector{}}
+	s.lp = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(s.coll),
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+	s.lg = s.lp.Logger("github.com/sidelog/sidelog/ship")
+	return s, nil
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Endpoint == "" {
+		return o, sidelog.Errorf(sidelog.EINVALID, "ship: no OTLP endpoint")
+	}
+	if o.Protocol == "" {
+		o.Protocol = ProtocolHTTP
+	}
+	if o.Protocol != ProtocolHTTP && o.Protocol != ProtocolGRPC {
+		return o, sidelog.Errorf(sidelog.EINVALID, "ship: protocol %q (want %s or %s)", o.Protocol, ProtocolHTTP, ProtocolGRPC)
+	}
+	if o.Compression == "" {
+		o.Compression = "gzip"
+	}
+	if o.Compression != "gzip" && o.Compression != "none" {
+		return o, sidelog.Errorf(sidelog.EINVALID, "ship: compression %q (want gzip or none)", o.Compression)
+	}
+	if o.Name == "" {
+		o.Name = "otlp"
+	}
+	if o.HostName == "" {
+		o.HostName, _ = os.Hostname()
+	}
+	if o.ServiceName == "" {
+		o.ServiceName = "unknown_service"
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Interval, time.Second)
+	def(&o.MinBackoff, 250*time.Millisecond)
+	def(&o.MaxBackoff, 30*time.Second)
+	def(&o.Timeout, 10*time.Second)
+	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	return o, nil
+}
+
+func resourceAttrs(o Options) []attribute.KeyValue {
+	kv := []attribute.KeyValue{attribute.String("service.name", o.ServiceName)}
+	for k, v := range map[string]string{"service.version": o.ServiceVersion, "host.name": o.HostName, "deployment.environment.name": o.Environment} {
+		if v != "" {
+			kv = append(kv, attribute.String(k, v))
+		}
+	}
+	for k, v := range o.ResourceAttrs {
+		kv = append(kv, attribute.String(k, v))
+	}
+	return kv
+}
+
+// Run ships new records until ctx ends, then returns nil. Failed exports
+// and database errors are retried with backoff and reported to OnError;
+// Run returns an error only when the saved position cannot be read.
+func (s *Shipper) Run(ctx context.Context) error {
+	pos, err := s.src.LoadPosition(ctx, s.opts.Name)
+	if err != nil {
+		return fmt.Errorf("ship: %w", err)
+	}
+	var lastLag time.Time
+	for ctx.Err() == nil {
+		n, next, err := s.step(ctx, pos, 0)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.fail(err)
+				sleep(ctx, s.opts.Interval)
+			}
+			continue
+		}
+		pos = next
+		if n == 0 || time.Since(lastLag) >= s.opts.Interval {
+			s.updateLag(ctx, pos)
+			lastLag = time.Now()
+		}
+		if n == 0 {
+			sleep(ctx, s.opts.Interval)
+		}
+	}
+	return nil
+}
+
+// Drain ships every record written so far and returns how many it
+// shipped. It gives up with the last error when no batch was acknowledged
+// for giveUp (0: keep trying until ctx ends). The CLI's ship command uses
+// it to backfill a database.
+func (s *Shipper) Drain(ctx context.Context, giveUp time.Duration) (int64, error) {
+	pos, err := s.src.LoadPosition(ctx, s.opts.Name)
+	if err != nil {
+		return 0, fmt.Errorf("ship: %w", err)
+	}
+	var total int64
+	for {
+		n, next, err := s.step(ctx, pos, giveUp)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+		pos = next
+		if n == 0 {
+			s.updateLag(ctx, pos)
+			return total, nil
+		}
+	}
+}
+
+// step reads one batch after pos, sends it until acknowledged, and saves
+// the position after it. It returns the batch's size and that position.
+func (s *Shipper) step(ctx context.Context, pos sidelog.Position, giveUp time.Duration) (int, sidelog.Position, error) {
+	recs, next, err := s.src.ReadAfter(ctx, pos, s.opts.BatchSize)
+	if err != nil {
+		return 0, pos, fmt.Errorf("ship: read: %w", err)
+	}
+	if len(recs) > 0 {
+		if err := s.send(ctx, recs, pos, giveUp); err != nil {
+			return 0, pos, err
+		}
+	}
+	if len(recs) > 0 || !samePosition(pos, next) {
+		if err := s.src.SavePosition(ctx, s.opts.Name, next); err != nil {
+			// The batch stays unacknowledged: it is sent again, a duplicate.
+			return 0, pos, fmt.Errorf("ship: save position: %w", err)
+		}
+	}
+	return len(recs), next, nil
+}
+
+// Export sends recs as one OTLP request, once, and returns the endpoint's
+// answer. Run and Drain use it with retries; it is exported for tests
+// and tools that ship records of their own choosing.
+func (s *Shipper) Export(ctx context.Context, recs []sidelog.Record) error {
+	s.exporting.Lock()
+	defer s.exporting.Unlock()
+	s.coll.recs = s.coll.recs[:0]
+	for i := range recs {
+		ctx, o := convert(&recs[i])
+		s.lg.Emit(ctx, o)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	return s.exp.Export(ctx, s.coll.recs)
+}
+
+// send exports recs until they are acknowledged, backing off between
+// attempts; it gives up when ctx ends or, with giveUp set, after that long.
+func (s *Shipper) send(ctx context.Context, recs []sidelog.Record, pos sidelog.Position, giveUp time.Duration) error {
+	start := time.Now()
+	wait := s.opts.MinBackoff
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			s.retried.Add(1)
+		}
+		err := s.Export(ctx, recs)
+		if err == nil {
+			s.shipped.Add(int64(len(recs)))
+			s.batches.Add(1)
+			s.mu.Lock()
+			s.lastErr = ""
+			s.mu.Unlock()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.failed.Add(1)
+		s.fail(fmt.Errorf("ship: export %d records: %w", len(recs), err))
+		s.updateLag(ctx, pos) // the lag grows while the endpoint is away
+		if giveUp > 0 && time.Since(start) >= giveUp {
+			return fmt.Errorf("ship: gave up after %s: %w", giveUp, err)
+		}
+		if !sleep(ctx, jitter(wait)) {
+			return ctx.Err()
+		}
+		wait = min(2*wait, s.opts.MaxBackoff)
+	}
+}
+
+func (s *Shipper) fail(err error) {
+	s.mu.Lock()
+	s.lastErr = err.Error()
+	s.mu.Unlock()
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+}
+
+// updateLag refreshes the lag and lost counters from the database.
+func (s *Shipper) updateLag(ctx context.Context, pos sidelog.Position) {
+	n, oldest, err := s.src.Backlog(ctx, pos)
+	if err != nil {
+		return
+	}
+	s.lagRecords.Store(n)
+	if n == 0 {
+		s.lagNanos.Store(0)
+	} else {
+		s.lagNanos.Store(int64(max(time.Since(oldest), 0)))
+	}
+	if lost, err := s.src.Lost(ctx, s.opts.Name); err == nil {
+		s.lost.Store(lost)
+	}
+}
+
+// Stats returns the shipper's counters. The lag is as of the last check:
+// after each batch and at least every Interval.
+func (s *Shipper) Stats() Stats {
+	s.mu.Lock()
+	last := s.lastErr
+	s.mu.Unlock()
+	return Stats{
+		Shipped: s.shipped.Load(), Batches: s.batches.Load(), Retried: s.retried.Load(), Failed: s.failed.Load(),
+		Lost: s.lost.Load(), LagRecords: s.lagRecords.Load(), Lag: time.Duration(s.lagNanos.Load()), LastError: last,
+	}
+}
+
+// Close releases the exporter's connections. Stop Run (cancel its
+// context) first.
+func (s *Shipper) Close(ctx context.Context) error {
+	return errors.Join(s.exp.Shutdown(ctx), s.lp.Shutdown(ctx))
+}
+
+// collector is the LoggerProvider's processor: it keeps the SDK records
+// (with resource and scope filled in) for the next Export call, which
+// holds Shipper.exporting while it emits.
+type collector struct{ recs []sdklog.Record }
+
+func (c *collector) OnEmit(_ context.Context, r *sdklog.Record) error {
+	c.recs = append(c.recs, r.Clone())
+	return nil
+}
+func (c *collector) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (c *collector) Shutdown(context.Context) error                         { return nil }
+func (c *collector) ForceFlush(context.Context) error                       { return nil }
+
+func samePosition(a, b sidelog.Position) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// jitter spreads d over [d/2, d), so hosts that lost the same endpoint do
+// not come back in step.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
+}

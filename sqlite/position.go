@@ -1,0 +1,299 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sidelog/sidelog"
+)
+
+// The catalog's settings keys of followers (shippers): the position under
+// positionKey+name, and the count of records retention removed before the
+// follower read them under lostKey+name.
+const (
+	positionKey = "position."
+	lostKey     = "lost."
+)
+
+var _ sidelog.PositionReader = (*DB)(nil)
+
+// LoadPosition returns the position saved under name (nil when none was
+// saved): where a follower such as a shipper resumes after a restart.
+func (db *DB) LoadPosition(ctx context.Context, name string) (sidelog.Position, error) {
+	if err := checkFollowerName(name); err != nil {
+		return nil, err
+	}
+	var v string
+	err := db.catalog.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, positionKey+name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(fmt.Errorf("read position %s: %w", name, err))
+	}
+	return decodePosition(v)
+}
+
+func decodePosition(v string) (sidelog.Position, error) {
+	var p sidelog.Position
+	if err := json.Unmarshal([]byte(v), &p); err != nil {
+		return nil, fmt.Errorf("saved position: %w", err)
+	}
+	return p, nil
+}
+
+// SavePosition saves p under name in the catalog, in one transaction, so a
+// crash leaves either the old or the new position. It also keeps the
+// writer from handing out again an ID at or below p (after the newest
+// records of a day were purged and the database reopened), which the
+// follower would otherwise skip.
+func (db *DB) SavePosition(ctx context.Context, name string, p sidelog.Position) error {
+	if err := checkFollowerName(name); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(p)
+	if _, err := db.catalog.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, positionKey+name, string(b)); err != nil {
+		return classify(fmt.Errorf("save position %s: %w", name, err))
+	}
+	db.raiseFloors(p)
+	return nil
+}
+
+// DeletePosition forgets the position and the lost count saved under name:
+// the follower starts again from the beginning, and retention no longer
+// holds records for it.
+func (db *DB) DeletePosition(ctx context.Context, name string) error {
+	if err := checkFollowerName(name); err != nil {
+		return err
+	}
+	_, err := db.catalog.ExecContext(ctx, `DELETE FROM settings WHERE key IN (?, ?)`, positionKey+name, lostKey+name)
+	return classify(err)
+}
+
+// Lost returns how many records retention removed before the follower
+// name had read them (see sidelog.Retention.KeepUnshipped).
+func (db *DB) Lost(ctx context.Context, name string) (int64, error) {
+	var v string
+	err := db.catalog.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, lostKey+name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, classify(err)
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+func (db *DB) addLost(ctx context.Context, name string, n int64) error {
+	_, err := db.catalog.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)`,
+		lostKey+name, strconv.FormatInt(n, 10))
+	return classify(err)
+}
+
+// positions returns every saved position by follower name.
+func (db *DB) positions(ctx context.Context) (map[string]sidelog.Position, error) {
+	rows, err := db.catalog.QueryContext(ctx, `SELECT key, value FROM settings WHERE key >= ? AND key < ?`,
+		positionKey, positionKey[:len(positionKey)-1]+"/") // '/' follows '.'
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	out := map[string]sidelog.Position{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		p, err := decodePosition(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[strings.TrimPrefix(k, positionKey)] = p
+	}
+	return out, rows.Err()
+}
+
+// checkFollowerName accepts short names of letters, digits, '-' and '_'.
+func checkFollowerName(name string) error {
+	if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		return sidelog.Errorf(sidelog.EINVALID, "follower name %q: want 1 to 64 letters, digits, '-' or '_'", name)
+	}
+	return nil
+}
+
+// loadFloors raises the writer's ID floors to every saved position; Open
+// calls it.
+func (db *DB) loadFloors(ctx context.Context) error {
+	ps, err := db.positions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		db.raiseFloors(p)
+	}
+	return nil
+}
+
+func (db *DB) raiseFloors(p sidelog.Position) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	for day, id := range p {
+		if _, row := splitID(id); row > db.seqFloor[day] {
+			db.seqFloor[day] = row
+		}
+	}
+}
+
+// readLimits returns, for every day with segments, the rowid below which
+// every record is committed. A day's records are spread over its class
+// files, each committed in its own transaction, so a reader between two of
+// them could see a later rowid before an earlier one. The writer holds wmu
+// for a whole batch; the snapshot is taken between batches. Days this
+// process has not written are read from their files once and remembered
+// as the writer would (daySeq).
+//
+// A database written by another process at the same time is not covered:
+// its batch in flight may be read in part. Ship a live database from the
+// process that writes it.
+func (db *DB) readLimits(ctx context.Context) (map[int64]int64, error) {
+	db.wmu.Lock()
+	lims := maps.Clone(db.nextSeq)
+	db.wmu.Unlock()
+	found := map[int64]int64{}
+	for _, s := range db.segments() {
+		if _, ok := lims[s.day]; ok {
+			continue
+		}
+		m, err := s.maxID(ctx)
+		if err = s.db.survive(s, ignoreGone(err)); err != nil { // a damaged file is set aside, not a stall
+			return nil, classify(err)
+		}
+		found[s.day] = max(found[s.day], m+1)
+	}
+	if len(found) == 0 {
+		return lims, nil
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	for day, next := range found {
+		if n, ok := db.nextSeq[day]; ok {
+			lims[day] = n // written meanwhile
+			continue
+		}
+		next = max(next, db.seqFloor[day]+1)
+		db.nextSeq[day], lims[day] = next, next
+	}
+	return lims, nil
+}
+
+// ReadAfter returns up to limit committed records that p does not cover,
+// oldest day first and in ID order within a day, and the position after
+// them. Days that retention removed completely are dropped from the
+// returned position.
+func (db *DB) ReadAfter(ctx context.Context, p sidelog.Position, limit int) ([]sidelog.Record, sidelog.Position, error) {
+	if limit <= 0 {
+		return nil, p, sidelog.Errorf(sidelog.EINVALID, "read limit must be positive")
+	}
+	defer db.afterRead(ctx)
+	lims, err := db.readLimits(ctx)
+	if err != nil {
+		return nil, p, err
+	}
+	days := byDay(db.segments())
+	slices.Reverse(days) // oldest first
+	next := sidelog.Position{}
+	for _, day := range days {
+		if v, ok := p[day[0].day]; ok {
+			next[day[0].day] = v
+		}
+	}
+	var out []sidelog.Record
+	for _, segs := range days {
+		d := segs[0].day
+		_, after := splitID(next[d])
+		lim := lims[d]
+		if lim-1 <= after {
+			continue
+		}
+		need := limit - len(out)
+		recs, err := readRange(ctx, segs, after, lim, need)
+		if err != nil {
+			return nil, p, err
+		}
+		out = append(out, recs...)
+		if len(recs) < need {
+			next[d] = makeID(d, lim-1) // every record below lim is committed: nothing more there
+		} else {
+			next[d] = recs[len(recs)-1].ID
+		}
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, next, nil
+}
+
+// readRange returns up to n records of one day's files with rowids in
+// (after, lim), in rowid order.
+func readRange(ctx context.Context, segs []*segment, after, lim int64, n int) ([]sidelog.Record, error) {
+	var recs []sidelog.Record
+	for _, s := range segs {
+		err := s.withReader(func(r queryer) error {
+			got, err := readRecords(ctx, r, s.day, selectRecord+` WHERE l.id > ? AND l.id < ? ORDER BY l.id LIMIT ?`, after, lim, n)
+			recs = append(recs, got...)
+			return err
+		})
+		if err = s.db.survive(s, err); err != nil {
+			return nil, classify(fmt.Errorf("read %s: %w", s.name(), err))
+		}
+	}
+	if len(segs) > 1 {
+		slices.SortFunc(recs, func(a, b sidelog.Record) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return recs[:min(n, len(recs))], nil
+}
+
+// Backlog returns how many committed records p does not cover and the
+// time of the oldest of them.
+func (db *DB) Backlog(ctx context.Context, p sidelog.Position) (int64, time.Time, error) {
+	lims, err := db.readLimits(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var n int64
+	var oldest int64
+	for _, s := range db.segments() {
+		_, after := splitID(p[s.day])
+		lim := lims[s.day]
+		if lim-1 <= after {
+			continue
+		}
+		var c int64
+		var first sql.NullInt64
+		err := s.withReader(func(r queryer) error {
+			return r.QueryRowContext(ctx, `SELECT count(*), min(ts) FROM logs WHERE id > ? AND id < ?`, after, lim).Scan(&c, &first)
+		})
+		if err != nil {
+			return 0, time.Time{}, classify(fmt.Errorf("backlog %s: %w", s.name(), err))
+		}
+		n += c
+		if first.Valid && (oldest == 0 || first.Int64 < oldest) {
+			oldest = first.Int64
+		}
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	return n, time.Unix(0, oldest).UTC(), nil
+}
