@@ -3,30 +3,55 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
-	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/sqlite"
 )
 
 var purgeCommand = &command{
 	name:    "purge",
 	summary: "erase every record of one user or one tenant",
-	usage: `usage: sidelog purge [--db PATH] (--user ID | --tenant ID) [--dry-run] [--actor NAME]
+	usage: `usage: sidelog purge [--db PATH] (--user ID | --tenant ID) [--email ADDR]... [--name NAME]... [--ip ADDR]... [--dry-run] [--actor NAME]
 
-Erases every record of one user (or one tenant), overwriting the freed
-space, for a request to erase personal data. The erasure itself is recorded
-as a security event naming the actor (default: "cli:" and $USER).
+Erases every record of one user (or one tenant), for a request to erase
+personal data. What the application knows about the person finds the
+records that carry no user id (failed logins, sign-up errors, lines that
+name them): every record whose message, error, path or attributes contain
+one of the --email or --name values (case-insensitive), or whose client IP
+is one of the --ip addresses, is erased too. Give only addresses that are
+the person's own: every record from them is erased.
+
+The freed space is overwritten, the full-text index is merged so that it no
+longer holds the erased words, and the WAL is truncated: afterwards no file
+of the database holds the erased text. The erasure is recorded as a
+security event naming the actor (default: "cli:" and $USER) and the user id,
+never the e-mail, name or addresses.
 
 Examples:
   sidelog purge --db logs.db --user 42 --dry-run
-  sidelog purge --user 42 --actor "ticket 1234"
+  sidelog purge --user 42 --email bob@example.com --name "Bob Smith" --ip 203.0.113.7 --actor "ticket 1234"
 `,
 	run: (*CLI).runPurge,
+}
+
+// listFlag is a flag that may be given many times.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 func (c *CLI) runPurge(ctx context.Context, args []string) (err error) {
 	fs := c.newFlags("purge")
 	user := fs.String("user", "", "erase the records of the user with this `ID`")
 	tenant := fs.String("tenant", "", "erase the records of the tenant with this `ID`")
+	var emails, names, ips listFlag
+	fs.Var(&emails, "email", "also erase records mentioning this e-mail `ADDR` (repeatable)")
+	fs.Var(&names, "name", "also erase records mentioning this `NAME` (repeatable)")
+	fs.Var(&ips, "ip", "also erase records from or mentioning this client `ADDR` (repeatable)")
 	dryRun := fs.Bool("dry-run", false, "only count the records")
 	actor := fs.String("actor", "", "who asked for the erasure, for the security event (default \"cli:$USER\")")
 	pos, err := c.parse(fs, args)
@@ -38,6 +63,12 @@ func (c *CLI) runPurge(ctx context.Context, args []string) (err error) {
 	}
 	if (*user == "") == (*tenant == "") {
 		return usageError("give exactly one of --user ID and --tenant ID")
+	}
+	e := sqlite.Erasure{UserID: *user, TenantID: *tenant, Terms: append(emails, names...), IPs: ips}
+	for _, t := range append(append([]string(nil), e.Terms...), ips...) {
+		if len(strings.TrimSpace(t)) < sqlite.MinEraseTerm {
+			return usageError("--email, --name and --ip values need at least %d characters: %q would erase far more than one person's records", sqlite.MinEraseTerm, Sanitize(t))
+		}
 	}
 	if *actor == "" {
 		*actor = "cli:" + c.Getenv("USER")
@@ -52,15 +83,18 @@ func (c *CLI) runPurge(ctx context.Context, args []string) (err error) {
 		who = "tenant " + *tenant
 	}
 	who = Sanitize(who)
+	if len(e.Terms)+len(e.IPs) > 0 {
+		who += " and records mentioning them"
+	}
 	if *dryRun {
-		n, err := db.Count(ctx, sidelog.Filter{UserID: *user, TenantID: *tenant})
+		n, err := db.EraseCount(ctx, e)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.Stdout, "dry run: would erase %s records of %s\n", formatCount(n), who)
 		return nil
 	}
-	n, err := db.Purge(ctx, *user, *tenant, *actor)
+	n, err := db.Erase(ctx, e, *actor)
 	if err != nil {
 		return err
 	}

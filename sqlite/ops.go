@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -179,109 +177,9 @@ func (db *DB) vacuumSegment(ctx context.Context, s *segment) error {
 // records the erasure as a security event by actor. Exactly one of userID
 // and tenantID must be set. It returns the number of records erased.
 func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64, error) {
-	col, val := "user_id", userID
-	switch {
-	case userID != "" && tenantID != "", userID == "" && tenantID == "":
+	if (userID == "") == (tenantID == "") {
 		return 0, sidelog.Errorf(sidelog.EINVALID, "purge needs exactly one of a user and a tenant")
-	case tenantID != "":
-		col, val = "tenant_id", tenantID
 	}
-	var total int64
-	for _, s := range db.segments() {
-		n, err := db.purgeSegment(ctx, s, col, val)
-		if err = db.survive(s, err); err != nil {
-			return total, err
-		}
-		total += n
-	}
-	ev := sidelog.Record{
-		Time: time.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog",
-		Message: fmt.Sprintf("purged %d records of %s %s", total, map[string]string{"user_id": "user", "tenant_id": "tenant"}[col], val),
-		UserID:  actor,
-	}
-	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
-		return total, fmt.Errorf("record purge event: %w", err)
-	}
-	return total, nil
+	return db.Erase(ctx, Erasure{UserID: userID, TenantID: tenantID}, actor)
 }
 
-func (db *DB) purgeSegment(ctx context.Context, s *segment, col, val string) (int64, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	s.wlock.Lock()
-	defer s.wlock.Unlock()
-	if s.dropped {
-		return 0, nil
-	}
-	if err := s.openWriter(ctx); err != nil {
-		return 0, err
-	}
-	n, err := s.purge(ctx, col, val)
-	if err != nil {
-		s.forgetCaches()
-		return 0, classify(fmt.Errorf("purge %s: %w", s.name(), err))
-	}
-	// Purged messages may be gone: the writer's cached ids with them.
-	s.forgetCaches()
-	s.resetCounts()
-	return n, nil
-}
-
-// purge deletes the rows with col = val in one transaction, keeping the
-// rollup right and dropping messages no other row uses.
-func (s *segment) purge(ctx context.Context, col, val string) (int64, error) {
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-		return 0, err
-	}
-	defer conn.ExecContext(context.Background(), `PRAGMA secure_delete = OFF`)
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	match := ` FROM logs WHERE ` + col + ` = ?`
-	for _, q := range []string{
-		`CREATE TEMP TABLE IF NOT EXISTS purged_msgs (id INTEGER PRIMARY KEY)`,
-		`DELETE FROM purged_msgs`,
-		`INSERT OR IGNORE INTO purged_msgs SELECT msg` + match + ` UNION SELECT err` + match + ` AND err IS NOT NULL`,
-		`UPDATE rollup SET n = n - p.c FROM (SELECT ts / 60000000000 AS m, ` + levelClassSQL + ` AS lc, kind AS k,
-			CASE WHEN status BETWEEN 100 AND 599 THEN status / 100 ELSE 0 END AS sc, count(*) AS c` + match + `
-			GROUP BY 1, 2, 3, 4) AS p WHERE minute = p.m AND level_class = p.lc AND kind = p.k AND status_class = p.sc`,
-	} {
-		args := []any{}
-		for range strings.Count(q, "?") {
-			args = append(args, val)
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return 0, err
-		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE`+match, val)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	for _, q := range []string{
-		`DELETE FROM rollup WHERE n <= 0`,
-		`DELETE FROM purged_msgs WHERE id IN (SELECT msg FROM logs WHERE msg IN purged_msgs) OR id IN (SELECT err FROM logs WHERE err IN purged_msgs)`,
-		`INSERT INTO msgs_fts(msgs_fts, rowid, s) SELECT 'delete', id, s FROM msgs WHERE id IN purged_msgs`,
-		`DELETE FROM msgs WHERE id IN purged_msgs`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
-	}
-	_, err = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return n, err
-	}
-	return n, nil
-}
