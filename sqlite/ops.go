@@ -182,4 +182,3 @@ func (db *DB) Purge(ctx context.Context, userID, tenantID, actor string) (int64,
 	}
 	return db.Erase(ctx, Erasure{UserID: userID, TenantID: tenantID}, actor)
 }
-
