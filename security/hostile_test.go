@@ -74,7 +74,7 @@ func TestHostileQueries(t *testing.T) {
 	ctx := context.Background()
 	db, _ := hostileDB(t)
 	fields := map[string]func(*sidelog.Filter, string){
-		"logger": func(f *sidelog.Filter, s string) { f.Logger = s },
+		"logger":  func(f *sidelog.Filter, s string) { f.Logger = s },
 		"request": func(f *sidelog.Filter, s string) { f.RequestID = s },
 		"trace":   func(f *sidelog.Filter, s string) { f.TraceID = s },
 		"user":    func(f *sidelog.Filter, s string) { f.UserID = s },
