@@ -134,8 +134,62 @@ type Redactor struct {
 	off      bool
 
 	counts [len(rules)]atomic.Int64
-	cache  sync.Map // key -> bool
-	cached atomic.Int64
+	cache  keyCache
+}
+
+// keyCache remembers Key's answers. Reads use an immutable map behind an
+// atomic pointer (a plain map lookup, about half of sync.Map's cost: the
+// handler asks for every attribute); new answers collect in a locked map
+// that is merged into a new snapshot every promoteEvery entries.
+type keyCache struct {
+	snap  atomic.Pointer[map[string]bool]
+	mu    sync.Mutex
+	dirty map[string]bool
+	size  int
+}
+
+const promoteEvery = 32
+
+func (c *keyCache) load(key string) (hit, ok bool) {
+	if m := c.snap.Load(); m != nil {
+		if hit, ok = (*m)[key]; ok {
+			return hit, true
+		}
+	}
+	c.mu.Lock()
+	hit, ok = c.dirty[key]
+	c.mu.Unlock()
+	return hit, ok
+}
+
+func (c *keyCache) store(key string, hit bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size >= maxCached {
+		return
+	}
+	if c.dirty == nil {
+		c.dirty = map[string]bool{}
+	}
+	if _, ok := c.dirty[key]; ok {
+		return
+	}
+	c.dirty[strings.Clone(key)] = hit
+	c.size++
+	if len(c.dirty) < promoteEvery && c.size > promoteEvery {
+		return
+	}
+	m := map[string]bool{}
+	if old := c.snap.Load(); old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	for k, v := range c.dirty {
+		m[k] = v
+	}
+	c.snap.Store(&m)
+	c.dirty = nil
 }
 
 // maxCached bounds the key cache; keys past it are matched each time.
@@ -229,14 +283,11 @@ func (r *Redactor) Key(key string) bool {
 	if !r.Enabled() || key == "" {
 		return false
 	}
-	if v, ok := r.cache.Load(key); ok {
-		return v.(bool)
+	if hit, ok := r.cache.load(key); ok {
+		return hit
 	}
 	hit := r.matchKey(key)
-	if r.cached.Load() < maxCached {
-		r.cached.Add(1)
-		r.cache.Store(strings.Clone(key), hit)
-	}
+	r.cache.store(key, hit)
 	return hit
 }
 

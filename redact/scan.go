@@ -46,7 +46,9 @@ func (r *Redactor) String(s string) string {
 	sc := scanner{r: r, s: s}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if !trigger[c] {
+		if !trigger[c] || anywhere[c] == 0 && i > 0 && isTokenByte(s[i-1]) {
+			// Not a rule's first byte, or inside a word where only the
+			// separators' rules start.
 			i++
 			continue
 		}
@@ -63,6 +65,14 @@ func (r *Redactor) String(s string) string {
 var trigger = func() (t [256]bool) {
 	for _, c := range "0123456789BbeAgxsrwSn-:=@/" {
 		t[c] = true
+	}
+	return t
+}()
+
+// anywhere marks the trigger bytes whose rules start inside a word too.
+var anywhere = func() (t [256]byte) {
+	for _, c := range ":=@/" {
+		t[c] = 1
 	}
 	return t
 }()
@@ -110,8 +120,8 @@ func (sc *scanner) at(i int) int {
 			return j
 		}
 	}
-	for _, p := range prefixes {
-		if p.s[0] == c && strings.HasPrefix(s[i:], p.s) && r.on(p.rule) {
+	for _, p := range prefixesByByte[c] {
+		if strings.HasPrefix(s[i:], p.s) && r.on(p.rule) {
 			if j := p.match(s, i); j > i {
 				sc.replace(i, j, p.rule)
 				return j
@@ -186,6 +196,14 @@ var prefixes = func() []prefix {
 	add(RuleSendGrid, 40, sendgridByte, "SG.")
 	add(RuleNPM, 30, isAlnum, "npm_")
 	return ps
+}()
+
+// prefixesByByte lists the prefixes by their first byte.
+var prefixesByByte = func() (t [256][]prefix) {
+	for _, p := range prefixes {
+		t[p.s[0]] = append(t[p.s[0]], p)
+	}
+	return t
 }()
 
 // jwtEnd returns the end of a JWT starting at s[i] ("eyJ" + base64url,
@@ -481,13 +499,8 @@ var pathSegments = map[string]bool{
 // at least 6 characters with a digit, or at least 16.
 func (sc *scanner) pathToken(i int) int {
 	s := sc.s
-	p := i
-	for p > 0 && s[p-1] != '/' && s[p-1] != ' ' {
-		p--
-	}
-	if p == i || p == 0 || s[p-1] != '/' || !pathSegments[normSegment(s[p:i])] {
-		return i
-	}
+	// The segment after first (cheaper, and most segments are short
+	// words), then the one before.
 	j, digit := i+1, false
 	for j < len(s) && (base64URL(s[j]) || s[j] == '.' || s[j] == '~' || s[j] == '%' || s[j] == '=') {
 		digit = digit || isDigit(s[j])
@@ -495,6 +508,13 @@ func (sc *scanner) pathToken(i int) int {
 	}
 	n := j - i - 1
 	if n < 6 || !digit && n < 16 {
+		return i
+	}
+	p := i
+	for p > 0 && s[p-1] != '/' && s[p-1] != ' ' && i-p <= 24 {
+		p--
+	}
+	if p == i || p == 0 || s[p-1] != '/' || !pathSegments[normSegment(s[p:i])] {
 		return i
 	}
 	sc.replace(i+1, j, iPathToken)
