@@ -75,12 +75,18 @@ func TestPurgeUser_noTraceLeft(t *testing.T) {
 			t.Errorf("%q of another user is gone", k)
 		}
 	}
-	var q bytes.Buffer
-	if err := cli.Run(ctx, []string{"query", "--db", path, "--format", "json", "quibbleflux"}, nil, &q, io.Discard); err != nil {
-		t.Fatal(err)
+	for _, word := range []string{"quibbleflux", "zorblax"} {
+		var q bytes.Buffer
+		if err := cli.Run(ctx, []string{"query", "--db", path, "--format", "json", word}, nil, &q, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if q.Len() != 0 {
+			t.Errorf("text search still finds the purged word %q: %s", word, q.String())
+		}
 	}
-	if q.Len() != 0 {
-		t.Errorf("text search still finds the purged word: %s", q.String())
+	var q bytes.Buffer
+	if err := cli.Run(ctx, []string{"query", "--db", path, "--format", "json", "keepwordalpha"}, nil, &q, io.Discard); err != nil || strings.Count(q.String(), "\n") > 0 || strings.Count(q.String(), "Keepwordalpha") != 50 {
+		t.Errorf("the other user's 50 records are not all found: %v %d", err, strings.Count(q.String(), "Keepwordalpha"))
 	}
 }
 

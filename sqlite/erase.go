@@ -214,10 +214,20 @@ func eraseRows(ctx context.Context, conn *sql.Conn, e Erasure) (int64, error) {
 			OR id IN (SELECT logger FROM logs WHERE logger IN erased_dict)
 			OR id IN (SELECT method FROM logs WHERE method IN erased_dict)`,
 		`DELETE FROM dict WHERE id IN erased_dict`,
+		// The attribute index is contentless: its entries can only be
+		// deleted with the documents they were made from. Rebuild it,
+		// with the key counts and request rollups, from the rows left.
+		`INSERT INTO attrs_fts(attrs_fts) VALUES ('delete-all')`,
+		`DELETE FROM attr_keys`,
+		`DELETE FROM reqs_minute`,
+		`DELETE FROM reqs_hour`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err
 		}
+	}
+	if err := rebuildDerived(ctx, tx, "main"); err != nil {
+		return 0, fmt.Errorf("rebuild the attribute index: %w", err)
 	}
 	return n, tx.Commit()
 }
