@@ -168,12 +168,19 @@ func (s *segment) erase(ctx context.Context, e Erasure) (int64, error) {
 }
 
 func eraseRows(ctx context.Context, conn *sql.Conn, e Erasure) (int64, error) {
+	cond, args := e.where()
+	return deleteRows(ctx, conn, cond, args)
+}
+
+// deleteRows deletes the rows of logs matching cond in one transaction,
+// keeping the rollup right and dropping the messages and strings no other
+// row uses.
+func deleteRows(ctx context.Context, conn *sql.Conn, cond string, args []any) (int64, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
-	cond, args := e.where()
 	steps := []struct {
 		q    string
 		args []any
