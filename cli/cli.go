@@ -79,7 +79,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		tailCommand, queryCommand, statsCommand, cleanupCommand, vacuumCommand,
-		checkCommand, exportCommand, importCommand, purgeCommand, genCommand, helpCommand,
+		checkCommand, exportCommand, importCommand, purgeCommand, genCommand, serveCommand, helpCommand,
 	}
 }
 
