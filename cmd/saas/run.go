@@ -22,6 +22,7 @@ commands:
   migrate          migrate the business and the log database
   createsuperuser  create an administrator (-email, -password, -promote)
   changepassword   set a new password for an account (-email, -password)
+  grant            make a user a log viewer (-email, -revoke)
   logs ...         sidelog operator commands on the log database
   healthcheck      ask the running server's /healthz (for containers)
 
@@ -52,6 +53,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCreateSuperuser(ctx, cfg, rest, stdout, stderr)
 	case "changepassword":
 		return runChangePassword(ctx, cfg, rest, stdout, stderr)
+	case "grant":
+		return runGrant(ctx, cfg, rest, stdout)
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg, rest, stdout)
 	case "logs":

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 
 	app := web.New(web.Config{
-		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping,
+		Users: db, Orgs: db, Sessions: db, Projects: db, LogAccess: db, Ping: db.Ping,
 		Logger:         log,
 		LogStats:       lg.handler.Stats,
 		LogDBSize:      func() (int64, error) { return lg.store.Size(), nil },
@@ -87,6 +87,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		DebugRoutes:    cfg.DebugRoutes,
 		LogKey:         []byte(cfg.LogKey),
 	})
+	mountAdmin(app, lg)
 	requests := httplog.New(log, httplog.Options{
 		SkipPaths:      []string{"/healthz", "/metrics"},
 		SlowThreshold:  time.Second,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sidelog/sidelog/admin"
 	"github.com/sidelog/sidelog/saas"
 )
 
@@ -45,10 +46,14 @@ type page struct {
 	Project     *saas.Project
 	Form        projectForm
 	Statuses    []saas.Status
+
+	Users    []saas.UserAccess
+	LogsRole admin.Role // what the user may do in the admin UI
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
 	p.User = saas.UserFromContext(r.Context())
+	p.LogsRole = s.logRole(r.Context(), p.User)
 	p.CSRF = s.csrfToken(w, r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

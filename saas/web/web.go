@@ -29,6 +29,9 @@ type Config struct {
 	Orgs     saas.OrgService
 	Sessions saas.SessionService
 	Projects saas.ProjectService
+	// LogAccess keeps the log viewer grants; nil offers no users page and
+	// gives the logs to superusers only.
+	LogAccess saas.LogAccessService
 
 	// Ping checks the business database for /healthz.
 	Ping func(context.Context) error
@@ -68,10 +71,12 @@ type Config struct {
 
 // Server is the application's HTTP side.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	mux    *http.ServeMux
-	byCode [6]atomic.Int64 // requests by status class: 1xx..5xx, [0] other
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+	// patterns lists the registered routes (see Routes).
+	patterns []string
+	byCode   [6]atomic.Int64 // requests by status class: 1xx..5xx, [0] other
 
 	lastFailed atomic.Int64 // handler's Failed at the last /healthz
 
@@ -99,7 +104,7 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) routes() {
-	m := s.mux
+	m := routeMux{s}
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /{$}", s.home)
@@ -132,6 +137,7 @@ func (s *Server) routes() {
 			s.renderError(w, r, fmt.Errorf("debug error requested"))
 		}))
 	}
+	s.adminRoutes(m)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, saas.Errorf(saas.ENOTFOUND, "no such endpoint"))
 	})
