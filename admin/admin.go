@@ -26,7 +26,6 @@ import (
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/handler"
-	"github.com/sidelog/sidelog/sqlite"
 )
 
 // Role is what a user may do in the UI.
@@ -99,18 +98,30 @@ type RetentionStore interface {
 	SetRetention(ctx context.Context, r sidelog.Retention) error
 }
 
-// StatsSource describes the database on disk. *sqlite.DB implements it.
-type StatsSource interface {
-	Stats(ctx context.Context) (sqlite.Stats, error)
-	Sizes() sqlite.Sizes
+// DBStats describes a log database on disk for the stats page.
+type DBStats struct {
+	Path          string
+	SQLiteVersion string
+	Bytes         int64 // everything on disk
+	Segments      int64 // the day files: records, dictionaries, indexes
+	Catalog       int64
+	WAL           int64 // write-ahead logs not yet checkpointed
+	Files         int   // day files
+	Records       int64
+	ByLevel       [4]int64 // by level class: debug, info, warn, error
+	ByKind        [4]int64 // by sidelog.Kind
+	Oldest        time.Time
+	Newest        time.Time
 }
 
 // Options configure the UI. Store and Auth are required.
 type Options struct {
 	// Store is the log database. When it also implements Deleter,
-	// SettingsStore, RetentionStore or StatsSource, the matching pages
-	// are offered.
+	// SettingsStore or RetentionStore, the matching actions are offered.
 	Store sidelog.Reader
+	// Stats describes the database on disk for the stats page; nil shows
+	// only what Store can count.
+	Stats func(ctx context.Context) (DBStats, error)
 	Auth  Auth
 	// Names resolves user and tenant ids; nil shows bare ids.
 	Names Names

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/admin"
+	"github.com/sidelog/sidelog/cli"
 	"github.com/sidelog/sidelog/handler"
 	"github.com/sidelog/sidelog/sqlite"
 )
@@ -79,11 +80,10 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, db: db, now: time.Now().UTC()}
 	e.events = handler.New(db, &handler.Options{Logger: "test"})
-	e.h = admin.New(admin.Options{
-		Store: db, Auth: testAuth{}, Names: testNames{}, Logger: slog.New(e.events),
-		Prefix: "/admin", TailInterval: 50 * time.Millisecond,
-		Pipeline: e.events.Stats,
-	})
+	opts := cli.AdminOptions(db)
+	opts.Auth, opts.Names, opts.Logger = testAuth{}, testNames{}, slog.New(e.events)
+	opts.Prefix, opts.TailInterval, opts.Pipeline = "/admin", 50*time.Millisecond, e.events.Stats
+	e.h = admin.New(opts)
 	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -10,14 +10,12 @@ import (
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/handler"
-	"github.com/sidelog/sidelog/sqlite"
 )
 
 // statsView is the stats and settings page.
 type statsView struct {
 	HasDB      bool
-	DB         sqlite.Stats
-	Sizes      sqlite.Sizes
+	DB         DBStats
 	Levels     []countLink
 	Kinds      []countLink
 	Oldest     string
@@ -44,12 +42,12 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "Stats and settings")
 	sv := &statsView{}
 	p.Stats = sv
-	if src, ok := h.opts.Store.(StatsSource); ok {
-		st, err := src.Stats(ctx)
+	if h.opts.Stats != nil {
+		st, err := h.opts.Stats(ctx)
 		if err != nil {
 			p.Error = errorText(err)
 		}
-		sv.HasDB, sv.DB, sv.Sizes = true, st, src.Sizes()
+		sv.HasDB, sv.DB = true, st
 		for i, n := range st.ByLevel {
 			sv.Levels = append(sv.Levels, countLink{levelCSS[i], n, h.listURL(levelTerm(i))})
 		}

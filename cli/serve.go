@@ -14,6 +14,7 @@ import (
 
 	"github.com/sidelog/sidelog/admin"
 	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/sqlite"
 )
 
 var serveCommand = &command{
@@ -72,7 +73,9 @@ func (c *CLI) runServe(ctx context.Context, args []string) (err error) {
 		err = errors.Join(err, events.Close(cctx))
 	}()
 	auth := &standaloneAuth{password: password, csrf: rand.Text()}
-	ui := admin.New(admin.Options{Store: db, Auth: auth, Logger: slog.New(events), Prefix: ""})
+	opts := AdminOptions(db)
+	opts.Auth, opts.Logger = auth, slog.New(events)
+	ui := admin.New(opts)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -120,4 +123,22 @@ func (a *standaloneAuth) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AdminOptions returns the admin UI's options over a log database: the
+// store with its delete, settings and retention, and its statistics. The
+// caller adds Auth, Logger and the rest.
+func AdminOptions(db *sqlite.DB) admin.Options {
+	return admin.Options{
+		Store: db,
+		Stats: func(ctx context.Context) (admin.DBStats, error) {
+			st, err := db.Stats(ctx)
+			sz := db.Sizes()
+			return admin.DBStats{
+				Path: st.Path, SQLiteVersion: st.SQLiteVersion, Bytes: st.Bytes,
+				Segments: sz.Segments, Catalog: sz.Catalog, WAL: sz.WAL, Files: sz.Files,
+				Records: st.Records, ByLevel: st.ByLevel, ByKind: st.ByKind, Oldest: st.Oldest, Newest: st.Newest,
+			}, err
+		},
+	}
 }

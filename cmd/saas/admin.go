@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/sidelog/sidelog/admin"
+	"github.com/sidelog/sidelog/cli"
 	"github.com/sidelog/sidelog/saas/web"
 )
 
@@ -11,14 +12,13 @@ const adminPrefix = "/admin"
 // mountAdmin serves sidelog's admin UI under /admin/ behind the app's
 // login: superusers and log viewers read the logs there.
 func mountAdmin(app *web.Server, lg *logging) *admin.Handler {
-	h := admin.New(admin.Options{
-		Store:    lg.store,
-		Auth:     app.AdminAuth(),
-		Names:    app.AdminNames(),
-		Logger:   lg.logger,
-		Pipeline: lg.handler.Stats,
-		Prefix:   adminPrefix,
-	})
+	opts := cli.AdminOptions(lg.store)
+	opts.Auth = app.AdminAuth()
+	opts.Names = app.AdminNames()
+	opts.Logger = lg.logger
+	opts.Pipeline = lg.handler.Stats
+	opts.Prefix = adminPrefix
+	h := admin.New(opts)
 	app.Mount(adminPrefix+"/", h)
 	if servedHook != nil {
 		servedHook(lg.store.Path(), app, h)
