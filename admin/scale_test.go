@@ -192,7 +192,9 @@ func pct(ds []time.Duration, p int) time.Duration {
 	return s[min(max(i-1, 0), len(s)-1)]
 }
 
-func fmtD(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+func fmtD(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
 
 func verdict(c scaleCase, med, p99 time.Duration) string {
 	ok := med <= c.target && (c.p99Limit == 0 || p99 <= c.p99Limit)

@@ -56,7 +56,7 @@ var routeStatus = map[string][4]int{
 	"GET /projects/{id}/edit":     {303, 200, 404, 404},
 	"POST /projects/{id}":         {303, 303, 404, 404},
 	"POST /projects/{id}/delete":  {303, 303, 404, 404},
-	"POST /orgs/{id}/members":     {303, 404, 404, 404},
+	"POST /orgs/{id}/members":     {303, 303, 404, 404},
 	"GET /api/me":                 {401, 200, 200, 200},
 	"POST /api/orgs/{id}/members": {401, 400, 400, 400},
 	"GET /api/projects":           {401, 200, 200, 200},
