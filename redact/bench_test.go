@@ -29,3 +29,19 @@ func BenchmarkRedactor_Key(b *testing.B) {
 		r.Key("project_id")
 	}
 }
+
+// BenchmarkRedactor_Record4 is the redaction work the handler does for the
+// four-attribute record of handler.BenchmarkRedaction: the message, four
+// keys and the one string value.
+func BenchmarkRedactor_Record4(b *testing.B) {
+	r := redact.New(redact.Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		r.String("request handled")
+		r.Key("path")
+		r.String("/api/projects/42")
+		r.Key("status")
+		r.Key("elapsed")
+		r.Key("cached")
+	}
+}
