@@ -29,6 +29,10 @@ audit and security 365d, no size bound), changed by the flags given. An age
 of 0 keeps those records forever. --save stores the result for later runs
 and for the application's background cleaner.
 
+The files of the current UTC day are never cleaned: the application is
+writing them. An age under a day therefore takes effect for today's
+records at the first cleanup after midnight UTC, and cleanup says so.
+
 Examples:
   sidelog cleanup --db logs.db --dry-run
   sidelog cleanup --keep-debug 1d --keep-info 14d
@@ -172,9 +176,35 @@ func (c *CLI) runCleanup(ctx context.Context, args []string) (err error) {
 	if rep.DryRun {
 		fmt.Fprintf(c.Stdout, "dry run: would remove %s records (%d day files deleted, %d rewritten)\n",
 			formatCount(rep.Removed), rep.SegmentsDropped, rep.SegmentsRewritten)
-		return nil
+	} else {
+		fmt.Fprintf(c.Stdout, "removed %s records (%d day files deleted, %d rewritten); size %s -> %s\n",
+			formatCount(rep.Removed), rep.SegmentsDropped, rep.SegmentsRewritten, formatBytes(rep.BytesBefore), formatBytes(rep.BytesAfter))
 	}
-	fmt.Fprintf(c.Stdout, "removed %s records (%d day files deleted, %d rewritten); size %s -> %s\n",
-		formatCount(rep.Removed), rep.SegmentsDropped, rep.SegmentsRewritten, formatBytes(rep.BytesBefore), formatBytes(rep.BytesAfter))
+	if note := todayNote(pol, c.Now()); note != "" {
+		fmt.Fprintln(c.Stdout, note)
+	}
 	return nil
+}
+
+// todayNote explains, for a policy that keeps some records less than a
+// day, why today's records outlive it: cleanup never touches the files of
+// the current UTC day.
+func todayNote(pol sidelog.Retention, now time.Time) string {
+	var short []string
+	for i, age := range pol.MaxAge {
+		if age > 0 && age < sidelog.Day {
+			short = append(short, levelNames[i]+" "+formatAge(age))
+		}
+	}
+	if pol.AuditAge > 0 && pol.AuditAge < sidelog.Day {
+		short = append(short, "audit/security "+formatAge(pol.AuditAge))
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	midnight := now.UTC().Truncate(sidelog.Day).Add(sidelog.Day)
+	return fmt.Sprintf("note: cleanup keeps today's (UTC) files whole, so today's records past %s stay until the first cleanup\n"+
+		"after %s: the application is still writing today's files, and cleanup deletes a day's files or rewrites a\n"+
+		"finished day's file beside the original, which for today's would hold the writer.",
+		strings.Join(short, ", "), midnight.Format("2006-01-02 15:04 MST"))
 }

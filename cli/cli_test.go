@@ -110,7 +110,7 @@ func runCLI(t *testing.T, o *opts, args ...string) result {
 
 var (
 	sizeRE    = regexp.MustCompile(`\d+(\.\d+)? (B|KiB|MiB|GiB)\b`)
-	bytesRE   = regexp.MustCompile(`"bytes": \d+`)
+	bytesRE   = regexp.MustCompile(`"(bytes|tables|indexes|search|free|wal)": \d+`)
 	versionRE = regexp.MustCompile(`(sqlite\s+|"sqlite_version": ")3\.\d+\.\d+`)
 	tmpRE     = regexp.MustCompile(regexp.QuoteMeta(os.TempDir()) + `/[^\s"',)]*`)
 )
@@ -119,7 +119,7 @@ var (
 // version.
 func normalise(s string) string {
 	s = sizeRE.ReplaceAllString(s, "SIZE")
-	s = bytesRE.ReplaceAllString(s, `"bytes": SIZE`)
+	s = bytesRE.ReplaceAllString(s, `"$1": SIZE`)
 	s = versionRE.ReplaceAllString(s, "${1}VERSION")
 	return tmpRE.ReplaceAllStringFunc(s, func(p string) string { return "$TMP/" + filepath.Base(p) })
 }

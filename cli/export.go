@@ -151,7 +151,7 @@ func (c *CLI) recordExport(ctx context.Context, db sidelog.BatchWriter, f sidelo
 	}
 	ev := sidelog.Record{
 		Time: c.Now(), Level: slog.LevelInfo, Kind: sidelog.KindSecurity, Logger: "sidelog",
-		Message: "logs exported", UserID: "cli:" + c.Getenv("USER"), Attrs: attrs,
+		Message: "logs exported", UserID: c.actor(), Attrs: attrs,
 	}
 	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
 		return fmt.Errorf("record the export as a security event: %w", err)

@@ -20,6 +20,17 @@ it; - reads standard input) and adds its records to the database, which is
 created when it does not exist. The whole file is checked first: a bad line
 is reported with its number and nothing is imported. Records get new IDs.
 
+Importing is idempotent: a record the database already holds is skipped,
+and the summary says how many were. A record is recognised as already there
+when a record in the database has the same JSON Lines form apart from the
+id: the same time to the nanosecond, level, kind, message, logger, request
+fields and attributes, byte for byte (compared by SHA-256 among the
+database's records of the same instant). Copies are counted: identical
+records inside one file are all imported the first time, and a second
+import of the file adds nothing. A record the store changed on the way in
+(cut to its size limits) is not recognised. --keep-duplicates imports every
+record as it is.
+
 Examples:
   sidelog export --db old.db --since 7d -o week.jsonl
   sidelog import --db new.db week.jsonl
@@ -33,6 +44,7 @@ const importBatch = 5000
 
 func (c *CLI) runImport(ctx context.Context, args []string) (err error) {
 	fs := c.newFlags("import")
+	keepDup := fs.Bool("keep-duplicates", false, "import records the database already holds, too")
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -62,13 +74,24 @@ func (c *CLI) runImport(ctx context.Context, args []string) (err error) {
 	defer closeDB(db, &err)
 	bar := c.progress(total, "importing")
 	batch := make([]sidelog.Record, 0, importBatch)
-	var done int64
+	var done, skipped int64
+	dd := newDedup(db)
 	flush := func() error {
-		if err := db.WriteBatch(ctx, batch); err != nil {
+		n := len(batch)
+		write := batch
+		if !*keepDup {
+			var s int64
+			if write, s, err = dd.filter(ctx, batch); err != nil {
+				return fmt.Errorf("after %d of %d records were imported: %w", done, total, err)
+			}
+			skipped += s
+		}
+		if err := db.WriteBatch(ctx, write); err != nil {
 			return fmt.Errorf("after %d of %d records were imported: %w", done, total, err)
 		}
-		done += int64(len(batch))
-		bar.add(len(batch))
+		dd.wrote(write)
+		done += int64(len(write))
+		bar.add(n)
 		batch = batch[:0]
 		return nil
 	}
@@ -87,7 +110,7 @@ func (c *CLI) runImport(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	bar.finish()
-	fmt.Fprintf(c.Stdout, "imported %s records into %s\n", formatCount(done), Sanitize(db.Path()))
+	fmt.Fprintf(c.Stdout, "imported %s records into %s; skipped %s already there\n", formatCount(done), Sanitize(db.Path()), formatCount(skipped))
 	return nil
 }
 

@@ -24,7 +24,8 @@ the person's own: every record from them is erased.
 The freed space is overwritten, the full-text index is merged so that it no
 longer holds the erased words, and the WAL is truncated: afterwards no file
 of the database holds the erased text. The erasure is recorded as a
-security event naming the actor (default: "cli:" and $USER) and the user id,
+security event naming the actor (default: "cli:" and $USER, or $LOGNAME,
+or the name of the process's user id) and the user id,
 never the e-mail, name or addresses.
 
 Examples:
@@ -53,7 +54,7 @@ func (c *CLI) runPurge(ctx context.Context, args []string) (err error) {
 	fs.Var(&names, "name", "also erase records mentioning this `NAME` (repeatable)")
 	fs.Var(&ips, "ip", "also erase records from or mentioning this client `ADDR` (repeatable)")
 	dryRun := fs.Bool("dry-run", false, "only count the records")
-	actor := fs.String("actor", "", "who asked for the erasure, for the security event (default \"cli:$USER\")")
+	actor := fs.String("actor", "", "who asked for the erasure, for the security event (default \"cli:$USER\", else the user id's name)")
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func (c *CLI) runPurge(ctx context.Context, args []string) (err error) {
 		}
 	}
 	if *actor == "" {
-		*actor = "cli:" + c.Getenv("USER")
+		*actor = c.actor()
 	}
 	db, err := c.open(ctx, fs, false)
 	if err != nil {

@@ -16,12 +16,19 @@ import (
 var statsCommand = &command{
 	name:    "stats",
 	summary: "show size, counts by level and kind, age and hourly volume",
-	usage: `usage: sidelog stats [--db PATH] [--json] [retention flags]
+	usage: `usage: sidelog stats [--db PATH] [--json] [--quick] [retention flags]
 
-Shows the database's size on disk and number of day files, its records by
-level and by kind, the oldest and newest record, the records per hour over
-the last 24 hours, and the retention policy (saved in the database, or the
-default) with how many records cleanup would remove now. Counts come from per-minute rollups: no table scan.
+Shows the database's size on disk and number of day files, and where the
+bytes are: records, indexes, the full-text index, free pages, and the
+write-ahead logs (WAL) beside the files. A young database is mostly WAL:
+each day file keeps a log of up to about 4 MiB that SQLite reuses after
+every checkpoint. Measuring the parts reads every page header (SQLite's
+dbstat), a few seconds per GiB; --quick leaves them out.
+
+Then its records by level and by kind, the oldest and newest record, the
+records per hour over the last 24 hours, and the retention policy (saved in
+the database, or the default) with how many records cleanup would remove
+now. Counts come from per-minute rollups: no table scan.
 
 The retention flags are those of 'sidelog cleanup'.
 
@@ -36,6 +43,7 @@ Examples:
 type statsJSON struct {
 	Path      string           `json:"path"`
 	Bytes     int64            `json:"bytes"`
+	Space     *spaceJSON       `json:"space,omitempty"`
 	Segments  int              `json:"segments"`
 	Records   int64            `json:"records"`
 	ByLevel   map[string]int64 `json:"by_level"`
@@ -46,6 +54,16 @@ type statsJSON struct {
 	Hourly    []hourJSON       `json:"last_24h"`
 	Retention retentionJSON    `json:"retention"`
 	Expired   int64            `json:"expired_now"`
+}
+
+// spaceJSON is where the bytes are (sqlite.Space).
+type spaceJSON struct {
+	Files   int   `json:"files"`
+	Tables  int64 `json:"tables"`
+	Indexes int64 `json:"indexes"`
+	Search  int64 `json:"search"`
+	Free    int64 `json:"free"`
+	WAL     int64 `json:"wal"`
 }
 
 type hourJSON struct {
@@ -64,6 +82,7 @@ type retentionJSON struct {
 func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 	fs := c.newFlags("stats")
 	asJSON := fs.Bool("json", false, "print JSON")
+	quick := fs.Bool("quick", false, "leave out where the bytes are (records, indexes, search, free, WAL): it reads every page header")
 	pol := addRetentionFlags(fs)
 	pos, err := c.parse(fs, args)
 	if err != nil {
@@ -98,18 +117,30 @@ func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeStatsJSON(c.Stdout, st, hours, policy, dry.Removed)
+	var sp *sqlite.Space
+	if !*quick {
+		s, err := db.Space(ctx)
+		if err != nil {
+			return err
+		}
+		sp = &s
+		st.Bytes = s.Bytes // measured together with the parts
 	}
-	return writeStatsText(c.Stdout, st, hours, policy, dry.Removed)
+	if *asJSON {
+		return writeStatsJSON(c.Stdout, st, sp, hours, policy, dry.Removed)
+	}
+	return writeStatsText(c.Stdout, st, sp, hours, policy, dry.Removed)
 }
 
-func writeStatsJSON(w io.Writer, st sqlite.Stats, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
+func writeStatsJSON(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
 	out := statsJSON{
 		Path: st.Path, Bytes: st.Bytes, Segments: st.Segments, Records: st.Records,
 		ByLevel: map[string]int64{}, ByKind: map[string]int64{}, SQLite: st.SQLiteVersion,
 		Hourly: []hourJSON{}, Expired: expired,
 		Retention: retentionJSON{Policy: pol.String(), MaxAge: map[string]string{}, Audit: formatAge(pol.AuditAge), MaxBytes: pol.MaxBytes},
+	}
+	if sp != nil {
+		out.Space = &spaceJSON{Files: sp.Files, Tables: sp.Tables, Indexes: sp.Indexes, Search: sp.Search, Free: sp.Free, WAL: sp.WAL}
 	}
 	for i, n := range st.ByLevel {
 		out.ByLevel[levelNames[i]] = n
@@ -129,7 +160,7 @@ func writeStatsJSON(w io.Writer, st sqlite.Stats, hours []sidelog.Bucket, pol si
 	return enc.Encode(out)
 }
 
-func writeStatsText(w io.Writer, st sqlite.Stats, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
+func writeStatsText(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	levels := make([]string, 4)
 	for i, n := range st.ByLevel {
@@ -140,7 +171,10 @@ func writeStatsText(w io.Writer, st sqlite.Stats, hours []sidelog.Bucket, pol si
 		kinds[i] = sidelog.Kind(i).String() + " " + formatCount(n)
 	}
 	fmt.Fprintf(tw, "database\t%s\n", Sanitize(st.Path))
-	fmt.Fprintf(tw, "size\t%s in %d day files\n", formatBytes(st.Bytes), st.Segments)
+	fmt.Fprintf(tw, "size\t%s in %d day files and the catalog\n", formatBytes(st.Bytes), st.Segments)
+	if sp != nil {
+		writeSpace(tw, *sp)
+	}
 	fmt.Fprintf(tw, "records\t%s\n", formatCount(st.Records))
 	fmt.Fprintf(tw, "by level\t%s\n", strings.Join(levels, ", "))
 	fmt.Fprintf(tw, "by kind\t%s\n", strings.Join(kinds, ", "))
@@ -166,6 +200,24 @@ func writeStatsText(w io.Writer, st sqlite.Stats, hours []sidelog.Bucket, pol si
 		fmt.Fprintf(w, "  %s  %7s  %s\n", h.Start.UTC().Format("2006-01-02 15:04"), formatCount(n), bar)
 	}
 	return nil
+}
+
+// writeSpace writes where the bytes are, one part a line, each with what
+// it is.
+func writeSpace(w io.Writer, sp sqlite.Space) {
+	for _, p := range []struct {
+		name string
+		n    int64
+		what string
+	}{
+		{"records", sp.Tables, "the records, their messages, dictionaries and rollups"},
+		{"indexes", sp.Indexes, "secondary indexes on the records (fast filters)"},
+		{"search", sp.Search, "the full-text index over messages"},
+		{"free", sp.Free, "free pages inside the files: reused by later writes, given back by 'vacuum'"},
+		{"WAL", sp.WAL, "write-ahead logs (-wal files): recent writes; folded into the files at checkpoints and then reused, not grown"},
+	} {
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", p.name, formatBytes(p.n), p.what)
+	}
 }
 
 func sum(c [4]int64) int64 { return c[0] + c[1] + c[2] + c[3] }
