@@ -65,11 +65,12 @@ func TestMiddleware_RedactionOtherHandler(t *testing.T) {
 	t.Parallel()
 	var buf strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
-	mw := httplog.New(logger, httplog.Options{LogQuery: true, LogHeaders: []string{"Authorization"}})
+	mw := httplog.New(logger, httplog.Options{LogQuery: true, LogHeaders: []string{"Authorization", "X-Api-Key"}})
 	r := httptest.NewRequest("GET", "/x?api_key=k-secret-1", nil)
 	r.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	r.Header.Set("X-Api-Key", "plainkey2")
 	mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(httptest.NewRecorder(), r)
-	if strings.Contains(buf.String(), "k-secret-1") || strings.Contains(buf.String(), "dXNlcjpwYXNz") {
+	if strings.Contains(buf.String(), "k-secret-1") || strings.Contains(buf.String(), "dXNlcjpwYXNz") || strings.Contains(buf.String(), "plainkey2") {
 		t.Errorf("secret logged: %s", buf.String())
 	}
 	buf.Reset()
