@@ -13,6 +13,7 @@ var templates = func() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"f1":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 		"rowdata": func(r row) rowData { return rowData{Row: r} },
+		"ms":      formatDuration,
 		"num":     formatCount,
 		"mib":     func(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" },
 	}
