@@ -244,8 +244,9 @@ type Stats struct {
 	QueueBytes int64 // their approximate memory
 	Batches    int64 // committed WriteBatch calls
 
-	LastBatchLatency time.Duration // duration of the last committed WriteBatch
-	MaxBatchLatency  time.Duration // the longest one
+	LastBatchLatency time.Duration    // duration of the last committed WriteBatch
+	MaxBatchLatency  time.Duration    // the longest one
+	BatchLatency     LatencyHistogram // every committed WriteBatch's duration
 
 	// Redacted counts the values the Redactor replaced, by rule name
 	// (redact.RuleJWT, ...). The default Redactor is shared by every

@@ -59,6 +59,7 @@ type pipeline struct {
 	written, dropped, failed, retries, batches atomic.Int64
 	inflight                                   atomic.Int64
 	lastLat, maxLat                            atomic.Int64
+	latency                                    latencyCounts
 
 	fbMu sync.Mutex // serialises writes to the fallback
 }
@@ -294,6 +295,7 @@ func (p *pipeline) writeBatch(recs []sidelog.Record) error {
 	}
 	lat := int64(time.Since(t0))
 	p.lastLat.Store(lat)
+	p.latency.observe(lat)
 	if lat > p.maxLat.Load() {
 		p.maxLat.Store(lat)
 	}
@@ -457,6 +459,7 @@ func (p *pipeline) stats() Stats {
 		Batches:          p.batches.Load(),
 		LastBatchLatency: time.Duration(p.lastLat.Load()),
 		MaxBatchLatency:  time.Duration(p.maxLat.Load()),
+		BatchLatency:     p.latency.snapshot(),
 		Redacted:         p.o.Redactor.Counts(),
 	}
 }

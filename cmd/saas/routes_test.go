@@ -43,7 +43,7 @@ var roles = []string{"anonymous", "user", "log viewer", "superuser"}
 var routeStatus = map[string][4]int{
 	// the application
 	"GET /healthz":                {200, 200, 200, 200},
-	"GET /metrics":                {200, 200, 200, 200},
+	"GET /metrics":                {401, 401, 401, 401}, // METRICS_TOKEN, not a session
 	"GET /{$}":                    {303, 303, 303, 303},
 	"GET /login":                  {200, 200, 200, 200},
 	"POST /login":                 {401, 401, 401, 401},
@@ -89,7 +89,7 @@ var routeStatus = map[string][4]int{
 // admin UI's router serve, as an anonymous visitor, a plain user, a log
 // viewer and a superuser, and checks each status.
 func TestRoutesByRole(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, map[string]string{"METRICS_TOKEN": "a token no role has"})
 	v, ok := routers.Load(s.logDB())
 	if !ok {
 		t.Fatal("the server did not report its routers")

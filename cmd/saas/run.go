@@ -77,6 +77,8 @@ type config struct {
 	DatabaseURL   string // postgres://… or a SQLite file path
 	LogDB         string // the sidelog catalog file
 	Addr          string
+	MetricsAddr   string // a separate, private address for /metrics
+	MetricsToken  string // a bearer token for /metrics (also on Addr)
 	AdminEmail    string
 	AdminPassword string
 	SentryDSN     string
@@ -100,6 +102,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL:   get("DATABASE_URL", filepath.Join(dataDir, "app.db")),
 		LogDB:         get("SIDELOG_DB", filepath.Join(dataDir, "logs.db")),
 		Addr:          get("ADDR", ":8080"),
+		MetricsAddr:   get("METRICS_ADDR", ""),
+		MetricsToken:  getenv("METRICS_TOKEN"),
 		AdminEmail:    get("SAAS_ADMIN_EMAIL", "admin@example.com"),
 		AdminPassword: getenv("SAAS_ADMIN_PASSWORD"),
 		SentryDSN:     get("SENTRY_DSN", ""),

@@ -71,17 +71,27 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	mln, err := listenMetrics(cfg)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.MetricsAddr, "error", err)
+		return err
+	}
+	if mln != nil {
+		defer mln.Close()
+	}
 	stopAudit := startAudit(ctx, db, lg)
 	defer stopAudit()
 	if err := seed(audit.WithActor(ctx, audit.Actor{Name: "seed"}), db, cfg, stdout, log); err != nil {
 		return err
 	}
 
-	app := web.New(web.Config{
+	var app *web.Server
+	metrics := newMetrics(lg, func(class int) int64 { return app.Requests(class) })
+	app = web.New(web.Config{
 		Users: db, Orgs: db, Sessions: db, Projects: db, LogAccess: db, Ping: db.Ping,
 		Logger:         log,
 		LogStats:       lg.handler.Stats,
-		LogDBSize:      func() (int64, error) { return lg.store.Size(), nil },
+		Metrics:        metrics.onAppAddr(cfg),
 		SecureCookies:  cfg.SecureCookies,
 		TrustedProxies: trusted,
 		DebugRoutes:    cfg.DebugRoutes,
@@ -102,9 +112,11 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.Handler = metrics.instrument(app.Route, srv.Handler)
 	url := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "listening on %s\n", url)
 	log.Info("listening", "url", url)
+	stopMetrics := metrics.serve(mln, cfg, url, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -117,7 +129,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := errors.Join(srv.Shutdown(sctx), stopMetrics(sctx)); err != nil {
 		log.Error("shutdown", "error", err)
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 )
@@ -50,47 +48,4 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, code, resp)
-}
-
-// metrics writes the Prometheus text exposition format (version 0.0.4).
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.writeMetrics(w)
-}
-
-func (s *Server) writeMetrics(w io.Writer) {
-	metric(w, "saas_http_requests_total", "counter", "HTTP requests answered, by status class.")
-	for c := 1; c <= 5; c++ {
-		fmt.Fprintf(w, "saas_http_requests_total{class=\"%dxx\"} %d\n", c, s.byCode[c].Load())
-	}
-	if s.cfg.LogStats != nil {
-		st := s.cfg.LogStats()
-		for _, m := range []struct {
-			name, typ, help string
-			v               float64
-		}{
-			{"sidelog_records_written_total", "counter", "Records committed to the log database.", float64(st.Written)},
-			{"sidelog_records_dropped_total", "counter", "Records refused because the queue was full.", float64(st.Dropped)},
-			{"sidelog_records_failed_total", "counter", "Records written to the fallback instead of the log database.", float64(st.Failed)},
-			{"sidelog_write_retries_total", "counter", "Batch writes that failed and were retried.", float64(st.Retries)},
-			{"sidelog_batches_total", "counter", "Committed batch writes.", float64(st.Batches)},
-			{"sidelog_queue_depth", "gauge", "Records waiting for the writer.", float64(st.QueueDepth)},
-			{"sidelog_queue_bytes", "gauge", "Approximate memory of the queued records.", float64(st.QueueBytes)},
-			{"sidelog_batch_latency_seconds", "gauge", "Duration of the last committed batch write.", st.LastBatchLatency.Seconds()},
-			{"sidelog_batch_latency_max_seconds", "gauge", "Longest committed batch write since start.", st.MaxBatchLatency.Seconds()},
-		} {
-			metric(w, m.name, m.typ, m.help)
-			fmt.Fprintf(w, "%s %g\n", m.name, m.v)
-		}
-	}
-	if s.cfg.LogDBSize != nil {
-		if n, err := s.cfg.LogDBSize(); err == nil {
-			metric(w, "sidelog_db_size_bytes", "gauge", "Size on disk of the log database: catalog, segments and WAL files.")
-			fmt.Fprintf(w, "sidelog_db_size_bytes %d\n", n)
-		}
-	}
-}
-
-func metric(w io.Writer, name, typ, help string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 }

@@ -1,6 +1,6 @@
 // Package web serves the reference application over HTTP: HTML pages for
 // people (login, signup, projects) and a JSON API under /api/, plus the
-// operational endpoints /healthz and /metrics.
+// operational endpoints /healthz and (with Config.Metrics) /metrics.
 //
 // It never touches the log database: it logs through the *slog.Logger it
 // is given, and request logging is middleware wrapped around it by the
@@ -39,10 +39,14 @@ type Config struct {
 	// Logger receives the application's log lines; nil means slog.Default().
 	Logger *slog.Logger
 
-	// LogStats reports sidelog's pipeline counters, and LogDBSize the log
-	// database's size on disk, for /metrics and /healthz. Either may be nil.
-	LogStats  func() handler.Stats
-	LogDBSize func() (int64, error)
+	// LogStats reports sidelog's pipeline counters for /healthz; nil
+	// leaves them out.
+	LogStats func() handler.Stats
+
+	// Metrics, when not nil, serves GET /metrics on the application's
+	// address. cmd/saas sets it only behind a bearer token (METRICS_TOKEN);
+	// otherwise metrics are served on a separate address or not at all.
+	Metrics http.Handler
 
 	// SecureCookies marks cookies Secure even when the request did not
 	// arrive over TLS (behind a TLS-terminating proxy).
@@ -106,7 +110,9 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	m := routeMux{s}
 	m.HandleFunc("GET /healthz", s.healthz)
-	m.HandleFunc("GET /metrics", s.metrics)
+	if s.cfg.Metrics != nil {
+		m.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /login", s.loginForm)
 	m.HandleFunc("POST /login", s.login)
@@ -165,8 +171,8 @@ func (s *Server) Handler() http.Handler {
 	return cop.Handler(s.limitBody(s.loadSession(s.mux)))
 }
 
-// CountRequests tallies the responses of next by status class for
-// /metrics. Put it outermost.
+// CountRequests tallies the responses of next by status class (see
+// Requests). Put it outermost.
 func (s *Server) CountRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
@@ -179,6 +185,15 @@ func (s *Server) CountRequests(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// Requests returns how many responses of status class class (1 to 5, for
+// 1xx to 5xx) CountRequests has counted.
+func (s *Server) Requests(class int) int64 {
+	if class < 1 || class > 5 {
+		return 0
+	}
+	return s.byCode[class].Load()
 }
 
 // statusWriter remembers the status; Unwrap keeps http.ResponseController
