@@ -107,11 +107,18 @@ type DBStats struct {
 	Catalog       int64
 	WAL           int64 // write-ahead logs not yet checkpointed
 	Files         int   // day files
-	Records       int64
-	ByLevel       [4]int64 // by level class: debug, info, warn, error
-	ByKind        [4]int64 // by sidelog.Kind
-	Oldest        time.Time
-	Newest        time.Time
+	// Detailed (when asked for): the pages inside the files by what
+	// they hold. Reading them costs a read of every page header.
+	Detailed bool
+	Tables   int64 // records, messages, dictionaries, rollups
+	Indexes  int64 // secondary indexes on the records
+	Search   int64 // full-text indexes
+	Free     int64 // free pages, given back by vacuum
+	Records  int64
+	ByLevel  [4]int64 // by level class: debug, info, warn, error
+	ByKind   [4]int64 // by sidelog.Kind
+	Oldest   time.Time
+	Newest   time.Time
 }
 
 // Options configure the UI. Store and Auth are required.
@@ -119,9 +126,10 @@ type Options struct {
 	// Store is the log database. When it also implements Deleter,
 	// SettingsStore or RetentionStore, the matching actions are offered.
 	Store sidelog.Reader
-	// Stats describes the database on disk for the stats page; nil shows
-	// only what Store can count.
-	Stats func(ctx context.Context) (DBStats, error)
+	// Stats describes the database on disk for the stats page; detailed
+	// asks for the split by tables, indexes and search, which reads every
+	// page header. Nil shows only what Store can count.
+	Stats func(ctx context.Context, detailed bool) (DBStats, error)
 	Auth  Auth
 	// Names resolves user and tenant ids; nil shows bare ids.
 	Names Names

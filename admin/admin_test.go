@@ -624,6 +624,9 @@ func TestStatsAndSettings(t *testing.T) {
 			t.Errorf("stats lack %q", want)
 		}
 	}
+	if d := e.get("viewer", "/admin/stats?space=1"); !strings.Contains(d.Body, "full-text search") {
+		t.Error("the detailed split is missing")
+	}
 	if strings.Contains(r.Body, `action="/admin/settings"`) {
 		t.Error("a viewer is offered the settings form")
 	}

@@ -16,6 +16,7 @@ import (
 type statsView struct {
 	HasDB      bool
 	DB         DBStats
+	SpaceURL   string
 	Levels     []countLink
 	Kinds      []countLink
 	Oldest     string
@@ -43,11 +44,12 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request) {
 	sv := &statsView{}
 	p.Stats = sv
 	if h.opts.Stats != nil {
-		st, err := h.opts.Stats(ctx)
+		st, err := h.opts.Stats(ctx, r.URL.Query().Get("space") == "1")
 		if err != nil {
 			p.Error = errorText(err)
 		}
 		sv.HasDB, sv.DB = true, st
+		sv.SpaceURL = h.opts.Prefix + "/stats?space=1"
 		for i, n := range st.ByLevel {
 			sv.Levels = append(sv.Levels, countLink{levelCSS[i], n, h.listURL(levelTerm(i))})
 		}

@@ -131,14 +131,22 @@ func (a *standaloneAuth) wrap(next http.Handler) http.Handler {
 func AdminOptions(db *sqlite.DB) admin.Options {
 	return admin.Options{
 		Store: db,
-		Stats: func(ctx context.Context) (admin.DBStats, error) {
+		Stats: func(ctx context.Context, detailed bool) (admin.DBStats, error) {
 			st, err := db.Stats(ctx)
 			sz := db.Sizes()
-			return admin.DBStats{
+			out := admin.DBStats{
 				Path: st.Path, SQLiteVersion: st.SQLiteVersion, Bytes: st.Bytes,
 				Segments: sz.Segments, Catalog: sz.Catalog, WAL: sz.WAL, Files: sz.Files,
 				Records: st.Records, ByLevel: st.ByLevel, ByKind: st.ByKind, Oldest: st.Oldest, Newest: st.Newest,
-			}, err
+			}
+			if err == nil && detailed {
+				var sp sqlite.Space
+				if sp, err = db.Space(ctx); err == nil {
+					out.Detailed = true
+					out.Tables, out.Indexes, out.Search, out.Free, out.WAL = sp.Tables, sp.Indexes, sp.Search, sp.Free, sp.WAL
+				}
+			}
+			return out, err
 		},
 	}
 }
