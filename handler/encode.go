@@ -187,6 +187,12 @@ func (e *encoder) value(key string, v slog.Value, rem int) {
 		return
 	case v.Kind() == slog.KindString:
 		v = slog.StringValue(e.red.String(v.String()))
+	case v.Kind() == slog.KindInt64 && v.Int64() >= 1e12, v.Kind() == slog.KindUint64 && v.Uint64() >= 1e12:
+		// A card number logged as a number: 13 digits or more.
+		s := v.String()
+		if red := e.red.String(s); red != s {
+			v = slog.StringValue(red)
+		}
 	case v.Kind() == slog.KindAny:
 		mark := len(e.buf)
 		e.buf = appendValue(e.buf, v, rem)

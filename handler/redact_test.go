@@ -35,16 +35,18 @@ func TestHandler_redactsByDefault(t *testing.T) {
 			slog.String("jwt", testJWT),
 			slog.Any(sidelog.KeyError, fmt.Errorf("dial postgres://app:err-dbpass@db/app: %w", errors.New("refused"))),
 			slog.String(sidelog.KeyPath, "/reset/path-token-123"),
+			slog.Int64("amount_ref", 4539148803436467),
+			slog.Int64("big", 1764620000000000000),
 		)
 	})
 	all := fmt.Sprintf("%s %s %s %s", rec.Message, rec.Attrs, rec.Error, rec.Path)
 	for _, secret := range []string{"msg-bearer-token", "pw-top", "cookie-deep", "group-user", "pw-struct", "4242 4242",
-		`"n":1`, "query-token", testJWT, "err-dbpass", "path-token-123", "with-attrs-key"} {
+		`"n":1`, "query-token", testJWT, "err-dbpass", "path-token-123", "with-attrs-key", "4539148803436467"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("%q was stored: %s", secret, all)
 		}
 	}
-	for _, keep := range []string{"keep-me", `"user":"bob"`, "state=1", "refused", "/reset/"} {
+	for _, keep := range []string{"keep-me", `"user":"bob"`, "state=1", "refused", "/reset/", `"big":1764620000000000000`} {
 		if !strings.Contains(all, keep) {
 			t.Errorf("%q was lost: %s", keep, all)
 		}
