@@ -36,28 +36,27 @@ import (
 
 // Rule names, as they appear in markers and in Counts.
 const (
-	RuleKey          = "key"           // a value whose key names a secret
-	RuleBearer       = "bearer"        // Authorization: Bearer <token>
-	RuleBasic        = "basic"         // Authorization: Basic <base64 of user:password>
-	RuleJWT          = "jwt"           // a JSON Web Token (eyJ....)
-	RuleCard         = "card"          // a payment card number passing the Luhn check
-	RuleAWS          = "aws-key"       // AWS access key id (AKIA..., ASIA...)
-	RuleGitHub       = "github-token"  // ghp_, gho_, ghu_, ghs_, ghr_, github_pat_
-	RuleGitLab       = "gitlab-token"  // glpat-
-	RuleSlack        = "slack-token"   // xoxb-, xoxp-, xoxa-, xoxo-, xoxr-, xoxs-
-	RuleStripe       = "stripe-key"    // sk_live_, sk_test_, rk_live_, rk_test_, whsec_
-	RuleGoogle       = "google-key"    // AIza...
-	RuleSKKey        = "sk-key"        // sk-... (OpenAI, Anthropic and similar)
-	RuleSendGrid     = "sendgrid-key"  // SG.xxx.yyy
-	RuleNPM          = "npm-token"     // npm_
-	RulePrivateKey   = "private-key"   // -----BEGIN ... PRIVATE KEY-----
-	RuleURLUserinfo  = "url-password"  // scheme://user:PASSWORD@host
-	RuleQuery        = "url-query"     // ?token=... and &password=... in a URL or query string
-	RuleKeyValue     = "key-value"     // password=..., "secret": "..." in free text
-	RulePathToken    = "path-token"    // /reset/<token>, /invite/<token>
-	RuleEmail        = "email"         // with Options.Emails
-	RuleIP           = "ip"            // with Options.TruncateIPs (a truncation, not a marker)
-	RulePersonalData = "personal-data" // with Redactor.Forget: a user's own name, e-mail, ...
+	RuleKey         = "key"          // a value whose key names a secret
+	RuleBearer      = "bearer"       // Authorization: Bearer <token>
+	RuleBasic       = "basic"        // Authorization: Basic <base64 of user:password>
+	RuleJWT         = "jwt"          // a JSON Web Token (eyJ....)
+	RuleCard        = "card"         // a payment card number passing the Luhn check
+	RuleAWS         = "aws-key"      // AWS access key id (AKIA..., ASIA...)
+	RuleGitHub      = "github-token" // ghp_, gho_, ghu_, ghs_, ghr_, github_pat_
+	RuleGitLab      = "gitlab-token" // glpat-
+	RuleSlack       = "slack-token"  // xoxb-, xoxp-, xoxa-, xoxo-, xoxr-, xoxs-
+	RuleStripe      = "stripe-key"   // sk_live_, sk_test_, rk_live_, rk_test_, whsec_
+	RuleGoogle      = "google-key"   // AIza...
+	RuleSKKey       = "sk-key"       // sk-... (OpenAI, Anthropic and similar)
+	RuleSendGrid    = "sendgrid-key" // SG.xxx.yyy
+	RuleNPM         = "npm-token"    // npm_
+	RulePrivateKey  = "private-key"  // -----BEGIN ... PRIVATE KEY-----
+	RuleURLUserinfo = "url-password" // scheme://user:PASSWORD@host
+	RuleQuery       = "url-query"    // ?token=... and &password=... in a URL or query string
+	RuleKeyValue    = "key-value"    // password=..., "secret": "..." in free text
+	RulePathToken   = "path-token"   // /reset/<token>, /invite/<token>
+	RuleEmail       = "email"        // with Options.Emails
+	RuleIP          = "ip"           // with Options.TruncateIPs (a truncation, not a marker)
 )
 
 // rules lists every rule, for the counters.
@@ -65,7 +64,7 @@ var rules = [...]string{
 	RuleKey, RuleBearer, RuleBasic, RuleJWT, RuleCard, RuleAWS, RuleGitHub,
 	RuleGitLab, RuleSlack, RuleStripe, RuleGoogle, RuleSKKey, RuleSendGrid,
 	RuleNPM, RulePrivateKey, RuleURLUserinfo, RuleQuery, RuleKeyValue,
-	RulePathToken, RuleEmail, RuleIP, RulePersonalData,
+	RulePathToken, RuleEmail, RuleIP,
 }
 
 // Rules returns the names of every rule.

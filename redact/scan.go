@@ -145,7 +145,6 @@ var (
 	iPathToken  = ruleIndex(RulePathToken)
 	iEmail      = ruleIndex(RuleEmail)
 	iIP         = ruleIndex(RuleIP)
-	iPersonal   = ruleIndex(RulePersonalData)
 )
 
 // isTokenByte reports whether c can be part of a token: letters, digits
