@@ -26,9 +26,16 @@ type Filter struct {
 	MinStatus int // status at or above; 0 for no bound
 	MaxStatus int // status at or below; 0 for no bound
 
-	// Text is a full-text query over message and error: words that must
-	// all occur, a "quoted phrase", or a word* prefix.
+	// Text is a full-text query over message, error and the attributes'
+	// string values: words that must all occur (in one of the three), a
+	// "quoted phrase", or a word* prefix.
 	Text string
+
+	// Expr holds what the fields above cannot say: OR, negation,
+	// parentheses, lists, attribute terms, has:, route:, durations and
+	// other comparisons (see Expr and docs/query.md). nil for none; when
+	// set, records must match it too.
+	Expr *Expr
 }
 
 // Cursor marks a position in the newest-first order of records. The zero

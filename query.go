@@ -2,7 +2,6 @@ package sidelog
 
 import (
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,26 +10,28 @@ import (
 	"unicode/utf8"
 )
 
-// The query language shared by the CLI and the admin UI. A query is a list
-// of terms separated by spaces and combined with AND:
+// The query language shared by the CLI and the admin UI; docs/query.md is
+// its reference. A query is terms separated by spaces (AND), with OR, NOT
+// or a leading -, and parentheses:
 //
-//	level:warn  level>=warn  level<=info     debug, info, warn, error, or an integer
-//	kind:request  kind:audit,security        any of the kinds
-//	logger:NAME  user:ID  tenant:ID  request:ID  trace:ID  method:GET  ip:ADDR
-//	path:/api/users  path:/api/*             exact, or a prefix when it ends in *
-//	status:500  status:5xx  status>=400  status<=299
-//	since:90m  since:7d  since:2026-11-01T00:00:00Z  until:...
-//	words "quoted phrases" prefix*           full-text search (Filter.Text)
+//	level:warn level>=warn kind:audit,security status:5xx status:404,410
+//	user:42 route:"GET /projects/{id}" path:/api/* duration>250ms
+//	project_id:4 order.total>100 attrs.http.client.os:linux has:order.id
+//	-status:404  NOT level:debug  (user:1 OR user:2)
+//	words "quoted phrases" prefix*   full-text search
+//	since:90m until:2026-11-01T00:00:00Z
 //
-// A value with spaces is quoted: path:"/a b"; inside quotes a backslash
-// escapes the next character. Each filter may be given once, except kind.
-// A word that looks like key:value with an unknown key is an error rather
-// than text, so that a typo does not silently turn into a search; quote it
-// ("http://x") to search for it.
+// Terms that the flat Filter fields can hold go there (so older callers
+// keep working); the rest goes to Filter.Expr. A key that is not a field
+// names an attribute; a term with an operator the field does not take is an
+// error naming the term, never a text search.
 
 // maxQueryLen bounds a query so that a pasted blob cannot make the parser or
 // the store do unbounded work.
 const maxQueryLen = 4096
+
+// maxDepth bounds the nesting of parentheses and negations.
+const maxDepth = 50
 
 // maxAgo bounds the durations of since: and until: (100 years), which keeps
 // the computed times inside the years RFC 3339 can write.
@@ -38,11 +39,31 @@ const maxAgo = 100 * 365 * 24 * time.Hour
 
 // term is one lexed term of a query.
 type term struct {
-	key    string // lowercase key; "" for a text word or phrase
-	op     string // ":", ">=" or "<="; "" for text
-	val    string // the value, unquoted
-	raw    string // the term as written, for error messages
-	quoted bool
+	key    string   // the key as written; "" for a text word or phrase
+	field  string   // the lower-case key
+	op     string   // ":", ">=", "<=", ">", "<", "!="; "" for text
+	vals   []string // the values (a list has several), unquoted
+	val    string   // vals[0]
+	raw    string   // the term as written, for error messages
+	quoted bool     // text: a quoted phrase
+}
+
+// tokKind is the kind of a lexed token.
+type tokKind uint8
+
+const (
+	tokTerm tokKind = iota
+	tokLParen
+	tokRParen
+	tokOr
+	tokAnd
+	tokNot // NOT or a leading -
+)
+
+type token struct {
+	kind tokKind
+	t    term
+	raw  string
 }
 
 // ParseQuery parses the query language into a Filter. Relative times
@@ -56,21 +77,49 @@ func ParseQuery(q string, now time.Time) (Filter, error) {
 	if !utf8.ValidString(q) {
 		return f, Errorf(EINVALID, "query is not valid UTF-8")
 	}
-	terms, err := lexQuery(q)
+	toks, err := lexQuery(q)
 	if err != nil {
 		return Filter{}, err
 	}
+	p := &parser{toks: toks}
+	root, err := p.or(0)
+	if err != nil {
+		return Filter{}, err
+	}
+	if p.i < len(p.toks) {
+		return Filter{}, Errorf(EINVALID, "unbalanced parenthesis: %q has no opening (", p.toks[p.i].raw)
+	}
+	var items []*pnode
+	if root != nil {
+		items = root.conjuncts()
+	}
 	var text []string
-	for _, t := range terms {
-		if t.key == "" {
-			text = appendText(text, t)
+	var rest []Expr
+	for _, it := range items {
+		if it.op == OpTerm && it.t.key == "" {
+			text = appendText(text, it.t)
 			continue
 		}
-		if err := applyTerm(&f, t, now); err != nil {
+		if it.op == OpTerm && legacyTerm(it.t) {
+			if err := applyTerm(&f, it.t, now); err != nil {
+				return Filter{}, err
+			}
+			continue
+		}
+		e, err := it.expr()
+		if err != nil {
 			return Filter{}, err
 		}
+		rest = append(rest, e)
 	}
 	f.Text = strings.Join(text, " ")
+	switch len(rest) {
+	case 0:
+	case 1:
+		f.Expr = &rest[0]
+	default:
+		f.Expr = &Expr{Op: OpAnd, Args: rest}
+	}
 	if err := checkRanges(f); err != nil {
 		return Filter{}, err
 	}
@@ -80,77 +129,357 @@ func ParseQuery(q string, now time.Time) (Filter, error) {
 // appendText adds a text word, or a phrase in the FTS5 form ("" for a quote
 // inside it), to the full-text terms. Blank phrases are dropped.
 func appendText(text []string, t term) []string {
-	switch {
-	case !t.quoted:
-		return append(text, t.val)
-	case strings.TrimSpace(t.val) == "":
-		return text
+	if s := textValue(t); s != "" {
+		return append(text, s)
 	}
-	return append(text, `"`+strings.ReplaceAll(t.val, `"`, `""`)+`"`)
+	return text
 }
 
-// lexQuery splits q into terms.
-func lexQuery(q string) ([]term, error) {
-	var terms []term
-	i := skipSpace(q, 0)
-	for i < len(q) {
-		t, next, err := lexTerm(q, i)
+// textValue is a text term in Filter.Text's form: a word, or a quoted
+// phrase with "" for a quote; "" for a blank phrase.
+func textValue(t term) string {
+	switch {
+	case !t.quoted:
+		return t.val
+	case strings.TrimSpace(t.val) == "":
+		return ""
+	}
+	return `"` + strings.ReplaceAll(t.val, `"`, `""`) + `"`
+}
+
+// legacyTerm reports whether a term at the top level of a query belongs in
+// Filter's flat fields.
+func legacyTerm(t term) bool {
+	if len(t.vals) != 1 {
+		return t.field == "kind" && t.op == ":"
+	}
+	switch t.field {
+	case "level", "status":
+		return t.op == ":" || t.op == ">=" || t.op == "<="
+	case "kind", "since", "until":
+		return t.op == ":"
+	}
+	_, ok := stringKeys[t.field]
+	return ok && t.op == ":"
+}
+
+// pnode is a parsed query before it becomes a Filter.
+type pnode struct {
+	op   ExprOp
+	args []*pnode
+	t    term
+}
+
+// conjuncts returns the top-level AND items of n.
+func (n *pnode) conjuncts() []*pnode {
+	if n.op == OpAnd {
+		return n.args
+	}
+	return []*pnode{n}
+}
+
+// parser reads tokens into pnodes: OR binds loosest, then AND (a space or
+// the word AND), then NOT and -.
+type parser struct {
+	toks []token
+	i    int
+}
+
+func (p *parser) peek() (token, bool) {
+	if p.i < len(p.toks) {
+		return p.toks[p.i], true
+	}
+	return token{}, false
+}
+
+func (p *parser) or(depth int) (*pnode, error) {
+	var args []*pnode
+	for {
+		n, err := p.and(depth)
 		if err != nil {
 			return nil, err
 		}
-		terms = append(terms, t)
-		i = skipSpace(q, next)
+		t, ok := p.peek()
+		if n == nil {
+			if len(args) > 0 || (ok && t.kind == tokOr) {
+				return nil, Errorf(EINVALID, "OR needs a term on each side")
+			}
+			return nil, nil
+		}
+		args = append(args, n)
+		if !ok || t.kind != tokOr {
+			break
+		}
+		p.i++
 	}
-	return terms, nil
+	return join(OpOr, args), nil
 }
 
-// lexTerm reads the term starting at q[start] and returns the index after it.
-func lexTerm(q string, start int) (term, int, error) {
+func (p *parser) and(depth int) (*pnode, error) {
+	var args []*pnode
+	for {
+		t, ok := p.peek()
+		if !ok || t.kind == tokOr || t.kind == tokRParen {
+			break
+		}
+		if t.kind == tokAnd {
+			p.i++
+			if len(args) == 0 {
+				return nil, Errorf(EINVALID, "AND needs a term on each side")
+			}
+			if t2, ok := p.peek(); !ok || t2.kind == tokOr || t2.kind == tokRParen || t2.kind == tokAnd {
+				return nil, Errorf(EINVALID, "AND needs a term on each side")
+			}
+			continue
+		}
+		n, err := p.unary(depth)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			args = append(args, n)
+		}
+	}
+	return join(OpAnd, args), nil
+}
+
+func (p *parser) unary(depth int) (*pnode, error) {
+	if depth > maxDepth {
+		return nil, Errorf(EINVALID, "query nests too deep (at most %d parentheses and negations)", maxDepth)
+	}
+	t := p.toks[p.i]
+	p.i++
+	switch t.kind {
+	case tokNot:
+		if nt, ok := p.peek(); !ok || nt.kind == tokOr || nt.kind == tokAnd || nt.kind == tokRParen {
+			return nil, Errorf(EINVALID, "%s needs a term after it", t.raw)
+		}
+		n, err := p.unary(depth + 1)
+		if err != nil || n == nil {
+			return nil, err
+		}
+		if n.op == OpNot { // --a is a
+			return n.args[0], nil
+		}
+		if n.op == OpTerm && n.t.key == "" && textValue(n.t) == "" {
+			return nil, nil // a blank phrase: nothing to negate
+		}
+		return &pnode{op: OpNot, args: []*pnode{n}}, nil
+	case tokLParen:
+		n, err := p.or(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := p.peek(); !ok || c.kind != tokRParen {
+			return nil, Errorf(EINVALID, "unbalanced parenthesis: a ( is not closed")
+		}
+		p.i++
+		if n == nil {
+			return nil, Errorf(EINVALID, "empty parentheses ()")
+		}
+		return n, nil
+	case tokTerm:
+		if t.t.key == "" && textValue(t.t) == "" {
+			return nil, nil
+		}
+		return &pnode{op: OpTerm, t: t.t}, nil
+	}
+	return nil, Errorf(EINVALID, "unexpected %q", t.raw)
+}
+
+// join makes an AND or OR of args, flattening nested ones of the same kind.
+func join(op ExprOp, args []*pnode) *pnode {
+	var flat []*pnode
+	for _, a := range args {
+		if a.op == op {
+			flat = append(flat, a.args...)
+		} else {
+			flat = append(flat, a)
+		}
+	}
+	switch len(flat) {
+	case 0:
+		return nil
+	case 1:
+		return flat[0]
+	}
+	return &pnode{op: op, args: flat}
+}
+
+// expr converts a parsed node into an Expr, checking its terms.
+func (n *pnode) expr() (Expr, error) {
+	if n.op == OpTerm {
+		return termExpr(n.t)
+	}
+	e := Expr{Op: n.op, Args: make([]Expr, len(n.args))}
+	for i, a := range n.args {
+		var err error
+		if e.Args[i], err = a.expr(); err != nil {
+			return Expr{}, err
+		}
+	}
+	if e.Op == OpNot && e.Args[0].Op == OpNot { // -(a != b)
+		return e.Args[0].Args[0], nil
+	}
+	return e, nil
+}
+
+// lexQuery splits q into tokens.
+func lexQuery(q string) ([]token, error) {
+	var toks []token
+	depth := 0
+	for i := skipSpace(q, 0); i < len(q); i = skipSpace(q, i) {
+		switch c := q[i]; {
+		case c == '(':
+			toks = append(toks, token{kind: tokLParen, raw: "("})
+			depth++
+			i++
+			continue
+		case c == ')':
+			if depth == 0 {
+				return nil, Errorf(EINVALID, "unbalanced parenthesis: %q has no opening (", q[i:min(len(q), i+20)])
+			}
+			toks = append(toks, token{kind: tokRParen, raw: ")"})
+			depth--
+			i++
+			continue
+		case c == '-' && i+1 < len(q) && !isSpaceAt(q, i+1) && q[i+1] != ')':
+			toks = append(toks, token{kind: tokNot, raw: "-"})
+			i++
+			continue
+		}
+		t, next, err := lexTerm(q, i, depth)
+		if err != nil {
+			return nil, err
+		}
+		tok := token{kind: tokTerm, t: t, raw: t.raw}
+		if t.key == "" && !t.quoted {
+			switch t.val {
+			case "OR":
+				tok.kind = tokOr
+			case "AND":
+				tok.kind = tokAnd
+			case "NOT":
+				tok.kind = tokNot
+			}
+		}
+		toks = append(toks, tok)
+		i = next
+	}
+	return toks, nil
+}
+
+// lexTerm reads the term starting at q[start] and returns the index after
+// it. Inside parentheses (depth > 0), a ) ends a bare word or value.
+func lexTerm(q string, start, depth int) (term, int, error) {
 	var t term
 	i := start
 	if key, op, ok := termKey(q[start:]); ok {
-		t.key, t.op = strings.ToLower(key), op
+		t.key, t.field, t.op = key, strings.ToLower(key), op
+		if op == "=" {
+			t.op = ":"
+		}
 		i += len(key) + len(op)
+		vals, next, err := lexValues(q, start, i, depth)
+		if err != nil {
+			return t, 0, err
+		}
+		t.vals, t.val, t.raw = vals, vals[0], q[start:next]
+		return t, next, nil
+	} else if key != "" {
+		end := bareEnd(q, start, depth, false)
+		return t, 0, Errorf(EINVALID, "unknown operator in term %q (use : = > >= < <= or !=; quote the term to search for it as text)", q[start:end])
 	}
-	if i < len(q) && q[i] == '"' {
+	if q[i] == '"' {
 		val, next, err := lexQuoted(q, i)
 		if err != nil {
 			return t, 0, err
 		}
 		t.val, t.quoted, i = val, true, next
 	} else {
-		j := i
-		for j < len(q) && q[j] != '"' && !isSpaceAt(q, j) {
-			j++
-		}
+		j := bareEnd(q, i, depth, false)
 		t.val, i = q[i:j], j
 	}
-	t.raw = q[start:i]
-	if i < len(q) && !isSpaceAt(q, i) {
-		end := i
-		for end < len(q) && !isSpaceAt(q, end) {
-			end++
-		}
-		return t, 0, Errorf(EINVALID, "unexpected quote in term %q (quote the whole value: key:\"a b\")", q[start:end])
+	t.vals, t.raw = []string{t.val}, q[start:i]
+	if err := checkTermEnd(q, start, i, depth); err != nil {
+		return t, 0, err
 	}
 	return t, i, nil
 }
 
-// termKey reports whether s starts with key followed by an operator: a
-// letter, then letters, digits or underscores, then ":", ">=" or "<=".
+// lexValues reads a value or a comma-separated list of them, each bare or
+// quoted, starting at q[i]; start is where the term began.
+func lexValues(q string, start, i, depth int) ([]string, int, error) {
+	var vals []string
+	for {
+		var v string
+		if i < len(q) && q[i] == '"' {
+			var err error
+			if v, i, err = lexQuoted(q, i); err != nil {
+				return nil, 0, err
+			}
+		} else {
+			j := bareEnd(q, i, depth, true)
+			v, i = q[i:j], j
+		}
+		if v == "" {
+			end := bareEnd(q, start, depth, false)
+			return nil, 0, Errorf(EINVALID, "empty value in term %q", q[start:end])
+		}
+		vals = append(vals, v)
+		if i < len(q) && q[i] == ',' {
+			i++
+			continue
+		}
+		return vals, i, checkTermEnd(q, start, i, depth)
+	}
+}
+
+// bareEnd returns where a bare word or value starting at q[i] ends: at a
+// space, a quote, a ) inside parentheses, or (for values) a comma.
+func bareEnd(q string, i, depth int, value bool) int {
+	for i < len(q) && q[i] != '"' && !isSpaceAt(q, i) && !(depth > 0 && q[i] == ')') && !(value && q[i] == ',') {
+		i++
+	}
+	return i
+}
+
+// checkTermEnd reports a term that runs on past its end (a quote in the
+// middle of a word).
+func checkTermEnd(q string, start, i, depth int) error {
+	if i >= len(q) || isSpaceAt(q, i) || (depth > 0 && q[i] == ')') {
+		return nil
+	}
+	end := i
+	for end < len(q) && !isSpaceAt(q, end) {
+		end++
+	}
+	return Errorf(EINVALID, "unexpected quote in term %q (quote the whole value: key:\"a b\")", q[start:end])
+}
+
+// termOps are the operators a key may be followed by, longest first.
+var termOps = []string{">=", "<=", "!=", ":", "=", ">", "<"}
+
+// termKey reports whether s starts with a key followed by an operator. A
+// key is a letter or underscore, then letters, digits, underscores, dots
+// and dashes. When a key is followed by an operator character that makes
+// no operator (like ~ or =>... ), ok is false and key is set.
 func termKey(s string) (key, op string, ok bool) {
-	if s == "" || !isASCIILetter(s[0]) {
+	if s == "" || !(isASCIILetter(s[0]) || s[0] == '_') {
 		return "", "", false
 	}
 	n := 1
-	for n < len(s) && (isASCIILetter(s[n]) || s[n] == '_' || '0' <= s[n] && s[n] <= '9') {
+	for n < len(s) && (isASCIILetter(s[n]) || s[n] == '_' || s[n] == '.' || s[n] == '-' || '0' <= s[n] && s[n] <= '9') {
 		n++
 	}
 	rest := s[n:]
-	for _, op := range []string{":", ">=", "<="} {
+	for _, op := range termOps {
 		if strings.HasPrefix(rest, op) {
 			return s[:n], op, true
 		}
+	}
+	if rest != "" && strings.ContainsRune("!~", rune(rest[0])) {
+		return s[:n], "", false
 	}
 	return "", "", false
 }
@@ -210,19 +539,9 @@ var stringKeys = map[string]func(*Filter) *string{
 	"client_ip":  func(f *Filter) *string { return &f.ClientIP },
 }
 
-// otherKeys are the keys with a parser of their own.
-var otherKeys = []string{"level", "status", "kind", "since", "until"}
-
-// applyTerm sets the filter field that t names.
+// applyTerm sets the filter field that a legacy term (see legacyTerm) names.
 func applyTerm(f *Filter, t term, now time.Time) error {
-	field, isString := stringKeys[t.key]
-	switch {
-	case !isString && !slices.Contains(otherKeys, t.key):
-		return Errorf(EINVALID, "unknown filter %q in term %q (quote the term to search for it as text)", t.key, t.raw)
-	case t.val == "":
-		return Errorf(EINVALID, "empty value in term %q", t.raw)
-	}
-	switch t.key {
+	switch t.field {
 	case "level":
 		return applyLevel(f, t)
 	case "status":
@@ -232,24 +551,15 @@ func applyTerm(f *Filter, t term, now time.Time) error {
 	case "since", "until":
 		return applyTime(f, t, now)
 	}
-	if t.op != ":" {
-		return Errorf(EINVALID, "term %q: %s takes ':' only", t.raw, t.key)
-	}
-	p := field(f)
+	p := stringKeys[t.field](f)
 	if *p != "" {
 		return errRepeated(t)
 	}
-	*p = t.val
-	switch t.key {
-	case "method":
-		*p = strings.ToUpper(t.val)
-	case "ip", "client_ip":
-		a, err := netip.ParseAddr(t.val)
-		if err != nil {
-			return Errorf(EINVALID, "bad IP address in term %q", t.raw)
-		}
-		*p = a.String()
+	v, err := stringValue(t, canonicalField(t.field), t.val)
+	if err != nil {
+		return err
 	}
+	*p = v
 	return nil
 }
 
@@ -333,10 +643,7 @@ func parseStatus(s, op string) (lo, hi int, ok bool) {
 // applyKind handles kind:request and kind:audit,security. Kinds accumulate
 // over repeated terms; each kind is kept once.
 func applyKind(f *Filter, t term) error {
-	if t.op != ":" {
-		return Errorf(EINVALID, "term %q: kind takes ':' only", t.raw)
-	}
-	for name := range strings.SplitSeq(t.val, ",") {
+	for _, name := range t.vals {
 		k, err := ParseKind(strings.ToLower(name))
 		if err != nil {
 			return Errorf(EINVALID, "unknown kind %q in term %q (want app, request, audit or security)", name, t.raw)
@@ -469,7 +776,7 @@ func FormatQuery(f Filter) string {
 		for i, k := range f.Kinds {
 			names[i] = k.String()
 		}
-		add("kind", ":", strings.Join(names, ","))
+		terms = append(terms, "kind:"+strings.Join(names, ","))
 	}
 	for _, s := range []struct{ key, val string }{
 		{"logger", f.Logger}, {"user", f.UserID}, {"tenant", f.TenantID},
@@ -488,6 +795,18 @@ func FormatQuery(f Filter) string {
 		add("until", ":", formatTime(f.Until))
 	}
 	terms = appendTextTerms(terms, f.Text)
+	if f.Expr != nil {
+		e := f.Expr
+		switch {
+		case e.Op == OpAnd:
+			for i := range e.Args {
+				terms = append(terms, formatExpr(&e.Args[i], true))
+			}
+		default:
+			// An OR among other terms needs parentheses: OR binds loosest.
+			terms = append(terms, formatExpr(e, len(terms) > 0))
+		}
+	}
 	return strings.Join(terms, " ")
 }
 
@@ -565,17 +884,20 @@ func appendTextTerms(terms []string, text string) []string {
 	return terms
 }
 
-// quoteText writes a text word so that it parses back as text.
+// quoteText writes a text word so that it parses back as the same word:
+// quoted when it would read as a term, a keyword, a negation or a
+// parenthesis.
 func quoteText(w string) string {
-	if _, _, isKey := termKey(w); isKey {
-		return quote(w)
+	toks, err := lexQuery(w)
+	if err == nil && len(toks) == 1 && toks[0].kind == tokTerm && toks[0].t.key == "" && !toks[0].t.quoted && toks[0].t.val == w {
+		return w
 	}
-	return w
+	return quote(w)
 }
 
 // quoteValue quotes a filter value when it would not parse back bare.
 func quoteValue(v string) string {
-	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r == '"' || unicode.IsSpace(r) }) {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return strings.ContainsRune(`"(),`, r) || unicode.IsSpace(r) }) {
 		return quote(v)
 	}
 	return v

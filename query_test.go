@@ -57,7 +57,7 @@ func TestParseQuery(t *testing.T) {
 		{q: `connection "refused by peer"  db*`, want: sidelog.Filter{Text: `connection "refused by peer" db*`}, fmt: `connection "refused by peer" db*`},
 		{q: `"say \"hi\""`, want: sidelog.Filter{Text: `"say ""hi"""`}},
 		{q: `"" "  " x`, want: sidelog.Filter{Text: `x`}, fmt: "x"},
-		{q: "12:30 a=b x<y", want: sidelog.Filter{Text: "12:30 a=b x<y"}},
+		{q: "12:30 x-y", want: sidelog.Filter{Text: "12:30 x-y"}},
 		{q: `"http://example.com"`, want: sidelog.Filter{Text: `"http://example.com"`}},
 		{
 			q: "level>=warn kind:request user:42 path:/api/* status:5xx since:1h oops",
@@ -98,8 +98,33 @@ func TestParseQuery_Errors(t *testing.T) {
 	}{
 		{"level:loud", `"level:loud"`},
 		{"level>=", `empty value in term "level>="`},
-		{"lvl:warn", `unknown filter "lvl" in term "lvl:warn"`},
-		{"http://x", `unknown filter "http"`},
+		{"msg:hello", `msg is not a filter in term "msg:hello"`},
+		{"error:x", `error is not a filter`},
+		{"attrs:x", `name the attribute`},
+		{"status~500", `unknown operator in term "status~500"`},
+		{"project_id!4", `unknown operator in term "project_id!4"`},
+		{"level=>warn", `bad level in term "level=>warn"`},
+		{"duration>100", `bad duration in term "duration>100"`},
+		{"duration>fast", `bad duration`},
+		{"duration>-5ms", `bad duration`},
+		{"status>400,500", `a list of values needs ':'`},
+		{"route>x", `route takes ':' only`},
+		{"has>x", `has takes ':' only`},
+		{"has:a,b", `has: takes one key`},
+		{"-since:1h", `since: cannot be negated`},
+		{"since:1h OR x", `since: cannot be negated`},
+		{"a OR", `OR needs a term on each side`},
+		{"OR a", `OR needs a term on each side`},
+		{"a OR OR b", `OR needs a term`},
+		{"a AND", `AND needs a term on each side`},
+		{"AND a", `AND needs a term on each side`},
+		{"NOT", `NOT needs a term after it`},
+		{"a NOT", `NOT needs a term after it`},
+		{"(a", `a ( is not closed`},
+		{"(a))", `has no opening (`},
+		{"()", `empty parentheses`},
+		{"user:a,", `empty value in term "user:a,"`},
+		{strings.Repeat("(", 60) + "a" + strings.Repeat(")", 60), `nests too deep`},
 		{"user:", `empty value in term "user:"`},
 		{`user:""`, `empty value`},
 		{"user>=4", `user takes ':' only`},
@@ -209,6 +234,8 @@ func FuzzParseQuery(f *testing.F) {
 		"", "level:warn", "level>=warn+2 level<=12", "kind:audit,security", `path:"/a b" user:42`,
 		"status:5xx since:7d until:90m", `"say \"hi\"" word* x`, "ip:::1", "since:2026-11-01T00:00:00.5+02:00",
 		"method:get tenant:7 request:r trace:t logger:l", `"a"b`, `path:"\`, "level:-9223372036854775808",
+		"project_id:4 -status:404,410 (a OR b*) NOT has:x.y", `order.total>1.5 duration<=2m route:"GET /x" -(user:1 OR "p q")`,
+		"attrs.level:x has:user level>warn kind!=app x=1", "a AND b OR c", "-(-(a))",
 	} {
 		f.Add(s)
 	}
@@ -245,5 +272,93 @@ func TestParseAge(t *testing.T) {
 		if _, err := sidelog.ParseAge(s); sidelog.ErrorCode(err) != sidelog.EINVALID {
 			t.Errorf("ParseAge(%q) error = %v, want EINVALID", s, err)
 		}
+	}
+}
+
+// TestParseQuery_Expr checks the forms that go to Filter.Expr: each parses,
+// formats to the canonical form, and that form parses to the same Filter.
+func TestParseQuery_Expr(t *testing.T) {
+	t.Parallel()
+	attr := func(path, op string, vals ...string) *sidelog.Expr {
+		return &sidelog.Expr{Op: sidelog.OpTerm, Term: &sidelog.Term{Field: sidelog.FieldAttr, Path: path, Op: op, Values: vals}}
+	}
+	col := func(field, op string, vals ...string) sidelog.Expr {
+		return sidelog.Expr{Op: sidelog.OpTerm, Term: &sidelog.Term{Field: field, Op: op, Values: vals}}
+	}
+	not := func(e sidelog.Expr) *sidelog.Expr { return &sidelog.Expr{Op: sidelog.OpNot, Args: []sidelog.Expr{e}} }
+	for _, tt := range []struct {
+		q, fmt string
+		want   *sidelog.Expr // nil: not checked
+	}{
+		{q: "project_id:4", want: attr("project_id", ":", "4")},
+		{q: "project_id=4", fmt: "project_id:4", want: attr("project_id", ":", "4")},
+		{q: "attrs.http.client.os:linux", fmt: "http.client.os:linux", want: attr("http.client.os", ":", "linux")},
+		{q: "Attrs.user:5", fmt: "attrs.user:5", want: attr("user", ":", "5")},
+		{q: "order.total>100", want: attr("order.total", ">", "100")},
+		{q: "order.total<=9.5 order.total>=1", want: &sidelog.Expr{Op: sidelog.OpAnd, Args: []sidelog.Expr{*attr("order.total", "<=", "9.5"), *attr("order.total", ">=", "1")}}},
+		{q: `email:"a b",c@x.io`, want: attr("email", ":", "a b", "c@x.io")},
+		{q: "has:order.id", want: &sidelog.Expr{Op: sidelog.OpTerm, Term: &sidelog.Term{Field: sidelog.FieldHas, Path: "order.id", Op: ":"}}},
+		{q: "has:User_ID", fmt: "has:user", want: &sidelog.Expr{Op: sidelog.OpTerm, Term: &sidelog.Term{Field: sidelog.FieldHas, Op: ":", Values: []string{"user"}}}},
+		{q: "has:attrs.level", want: &sidelog.Expr{Op: sidelog.OpTerm, Term: &sidelog.Term{Field: sidelog.FieldHas, Path: "level", Op: ":"}}},
+		{q: "-has:error"},
+		{q: "-status:404", want: not(col("status", ":", "404"))},
+		{q: "status!=404", fmt: "-status:404", want: not(col("status", ":", "404"))},
+		{q: "NOT level:debug", fmt: "-level:debug", want: not(col("level", ":", "debug"))},
+		{q: "status:404,410", want: &[]sidelog.Expr{col("status", ":", "404", "410")}[0]},
+		{q: "status:4XX,500", fmt: "status:4xx,500"},
+		{q: "status>400", want: &[]sidelog.Expr{col("status", ">", "400")}[0]},
+		{q: "level>warn", want: &[]sidelog.Expr{col("level", ">", "warn")}[0]},
+		{q: "level:warn,error", want: &[]sidelog.Expr{col("level", ":", "warn", "error")}[0]},
+		{q: "kind!=app", fmt: "-kind:app"},
+		{q: "user:1,2", want: &[]sidelog.Expr{col("user", ":", "1", "2")}[0]},
+		{q: "method!=get", fmt: "-method:GET"},
+		{q: `route:"GET /projects/{id}"`, want: &[]sidelog.Expr{col("route", ":", "GET /projects/{id}")}[0]},
+		{q: "route:/api/*"},
+		{q: "span:00f067aa0ba902b7"},
+		{q: "duration>250ms", want: &[]sidelog.Expr{col("duration", ">", "250ms")}[0]},
+		{q: "duration>=1.5s duration<1000ms", fmt: "duration>=1.5s duration<1s"},
+		{q: "level:warn OR level:error", want: &sidelog.Expr{Op: sidelog.OpOr, Args: []sidelog.Expr{col("level", ":", "warn"), col("level", ":", "error")}}},
+		{q: "a OR b", want: &sidelog.Expr{Op: sidelog.OpOr, Args: []sidelog.Expr{col(sidelog.FieldText, "", "a"), col(sidelog.FieldText, "", "b")}}},
+		{q: "a or b"}, // lower-case "or" is a word
+		{q: "(user:1 OR user:2) level:warn", fmt: "level:warn (user:1 OR user:2)"},
+		{q: "user:1 (a OR b) -c", fmt: "user:1 (a OR b) -c"},
+		{q: "(a OR b) (c OR d)"},
+		{q: "a b OR c", fmt: "a b OR c"},
+		{q: "-(a b)"},
+		{q: "-(a OR -b)"},
+		{q: "--a", fmt: "a"},
+		{q: "NOT -a", fmt: "a"},
+		{q: "a AND b", fmt: "a b"},
+		{q: `-"two words"`},
+		{q: `-"" x`, fmt: "x"},
+		{q: "((a))", fmt: "a"},
+		{q: "(a OR (b OR c))", fmt: "a OR b OR c"},
+		{q: `x "OR" y`, fmt: `x "OR" y`},
+		{q: `"-x" "(y" "z)"`},
+		{q: `note:"a,b" note:"x)"`},
+		{q: "level:warn status:5xx OR user:1", fmt: "level:warn status:5xx OR user:1"},
+	} {
+		t.Run(tt.q, func(t *testing.T) {
+			t.Parallel()
+			f, err := sidelog.ParseQuery(tt.q, queryNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want != nil && !reflect.DeepEqual(f.Expr, tt.want) {
+				t.Errorf("Expr = %s, want %s", sidelog.FormatQuery(sidelog.Filter{Expr: f.Expr}), sidelog.FormatQuery(sidelog.Filter{Expr: tt.want}))
+			}
+			want := tt.fmt
+			if want == "" {
+				want = tt.q
+			}
+			s := sidelog.FormatQuery(f)
+			if s != want {
+				t.Errorf("FormatQuery = %q, want %q", s, want)
+			}
+			f2, err := sidelog.ParseQuery(s, queryNow)
+			if err != nil || !reflect.DeepEqual(f2, f) {
+				t.Errorf("ParseQuery(%q) = %#v, %v; want %#v", s, f2, err, f)
+			}
+		})
 	}
 }

@@ -92,6 +92,11 @@ func validate(f sidelog.Filter) error {
 			return err
 		}
 	}
+	if f.Expr != nil {
+		if err := exprSQL(&where{}, f.Expr); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -146,8 +151,21 @@ func conditions(f sidelog.Filter, p plan) *where {
 		w.add(col("path", !p.walkPath)+" IN ("+placeholders(len(p.paths))+")", p.paths...)
 	}
 	if f.Text != "" {
-		in := " IN (" + placeholders(len(p.msgs)) + ")"
-		w.add("("+col("msg", !p.walkText)+in+" OR "+col("err", !p.walkText)+in+")", append(p.msgs, p.msgs...)...)
+		// Words in the message, the error, or the attributes.
+		attrs := "l.id IN (SELECT rowid FROM attrs_fts WHERE attrs_fts MATCH ?)"
+		if len(p.msgs) == 0 {
+			w.add(attrs, p.textFTS)
+		} else {
+			in := " IN (" + placeholders(len(p.msgs)) + ")"
+			args := append(append(slices.Clone(p.msgs), p.msgs...), p.textFTS)
+			w.add("("+col("msg", !p.walkText)+in+" OR "+col("err", !p.walkText)+in+" OR "+attrs+")", args...)
+		}
+	}
+	if f.Expr != nil {
+		if p.cands != "" {
+			w.add("l.id IN (SELECT rowid FROM attrs_fts WHERE attrs_fts MATCH ?)", p.cands)
+		}
+		exprSQL(w, f.Expr) //nolint:errcheck // checked by validate
 	}
 	return w
 }
@@ -173,6 +191,12 @@ type plan struct {
 	// Walk rowids instead of the path or message index: the matching
 	// values are many, so matches are common and an index would sort them.
 	walkPath, walkText bool
+
+	textFTS string // the text query, for the attribute index
+	// cands is an attribute index query whose matches include every row
+	// that can match the filter's expression, when they are few enough in
+	// this file to look up (see candidates); "" to walk rowids.
+	cands string
 }
 
 // rareFraction is the share of rows below which an index range on level,
@@ -242,10 +266,29 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 		}
 		p.walkPath = len(p.paths) >= manyValues
 	}
+	if f.Expr != nil {
+		if cq := candidates(f.Expr); cq != "" {
+			n, err := countCandidates(ctx, r, cq)
+			if err != nil || n == 0 {
+				return plan{skip: n == 0}, err
+			}
+			if n < candidateLimit {
+				p.cands = cq
+			}
+		}
+	}
 	if f.Text != "" {
 		fq, _ := ftsQuery(f.Text)
+		p.textFTS = fq
 		if p.msgs, err = ids(ctx, r, `SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?`, fq); err != nil {
 			return p, err
+		}
+		if len(p.msgs) == 0 {
+			// Only the attributes can match: skip the file when they don't.
+			n, err := countCandidates(ctx, r, fq)
+			if err != nil || n == 0 {
+				return plan{skip: n == 0}, err
+			}
 		}
 		p.walkText = len(p.msgs) >= manyValues
 		if !p.walkText && len(p.msgs) > 0 {
@@ -261,7 +304,7 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 			p.walkText = n >= commonRows
 		}
 	}
-	p.skip = (f.Path != "" && len(p.paths) == 0) || (f.Text != "" && len(p.msgs) == 0)
+	p.skip = f.Path != "" && len(p.paths) == 0
 	return p, nil
 }
 
