@@ -78,7 +78,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		tailCommand, queryCommand, statsCommand, cleanupCommand, vacuumCommand,
+		tailCommand, queryCommand, showCommand, topCommand, statsCommand, cleanupCommand, vacuumCommand,
 		checkCommand, exportCommand, importCommand, purgeCommand, genCommand, serveCommand, helpCommand,
 	}
 }
@@ -179,6 +179,9 @@ var errHelp = errors.New("help shown")
 func (c *CLI) parse(fs *flags, args []string) ([]string, error) {
 	var pos []string
 	for {
+		for len(args) > 0 && negatedTerm(args[0]) {
+			pos, args = append(pos, args[0]), args[1:]
+		}
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				c.printHelp(c.Stdout, fs)
@@ -195,6 +198,17 @@ func (c *CLI) parse(fs *flags, args []string) ([]string, error) {
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// negatedTerm reports whether a command-line argument that starts with a
+// dash is a negated query term (-status:404, -"a phrase", -(a OR b))
+// rather than a flag: before any '=', it has a character no flag name has.
+func negatedTerm(arg string) bool {
+	if len(arg) < 2 || arg[0] != '-' || arg[1] == '-' {
+		return false
+	}
+	name, _, _ := strings.Cut(arg, "=")
+	return strings.ContainsAny(name, `:<>!("`)
 }
 
 // noArgs rejects positional arguments for commands that take none.

@@ -202,6 +202,13 @@ func TestCLI_Read(t *testing.T) {
 		{name: "query-since", args: []string{"query", "--since", "2h", "--until", "45m"}},
 		{name: "query-text", args: []string{"query", "reset", "--limit", "3"}},
 		{name: "query-user", args: []string{"query", "user:7", "path:/api/*", "--limit", "4"}},
+		{name: "query-none", args: []string{"query", "user:nobody"}},
+		{name: "query-expr", args: []string{"query", "-status:200", "(kind:request OR kind:security)", "--limit", "4"}},
+		{name: "query-more", args: []string{"query", "kind:audit", "--limit", "2"}},
+		{name: "top-route", args: []string{"top", "--by", "route"}},
+		{name: "top-status-json", args: []string{"top", "--by", "status", "--json", "--since", "7d"}},
+		{name: "top-user-filtered", args: []string{"top", "--by", "user", "method:DELETE", "--limit", "3"}},
+		{name: "top-none", args: []string{"top", "--since", "1m"}},
 		{name: "query-db-flag", args: []string{"query", "--db", sharedDB, "--limit", "2"}, o: &opts{env: map[string]string{}}},
 		{name: "tail", args: []string{"tail", "-n", "5"}},
 		{name: "tail-filter", args: []string{"tail", "-n", "3", "kind:security"}},
@@ -220,7 +227,7 @@ func TestCLI_Help(t *testing.T) {
 		{name: "help-flag", args: []string{"--help"}},
 		{name: "help-query-via-help", args: []string{"help", "query"}},
 	}
-	for _, c := range []string{"tail", "query", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "gen", "help"} {
+	for _, c := range []string{"tail", "query", "show", "top", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "gen", "help"} {
 		cases = append(cases, goldenCase{name: "help-" + c, args: []string{c, "--help"}})
 	}
 	runGolden(t, sharedDB, cases)
@@ -248,7 +255,10 @@ func TestCLI_Errors(t *testing.T) {
 		{name: "err-bad-until", args: []string{"tail", "--until", "yesterday"}},
 		{name: "err-since-twice", args: []string{"query", "since:1h", "--since", "2h"}},
 		{name: "err-bad-term", args: []string{"query", "level:loud"}},
-		{name: "err-unknown-key", args: []string{"query", "http://example.com"}},
+		{name: "err-unknown-key", args: []string{"query", "status~500"}},
+		{name: "err-top-by", args: []string{"top", "--by", "colour"}},
+		{name: "err-show-bad-id", args: []string{"show", "12x"}},
+		{name: "err-show-missing", args: []string{"show", "1"}},
 		{name: "err-bad-limit", args: []string{"query", "--limit", "0"}},
 		{name: "err-bad-format", args: []string{"query", "--format", "xml"}},
 		{name: "err-bad-export-format", args: []string{"export", "--format", "xlsx"}},
@@ -324,4 +334,31 @@ func count(t *testing.T, db, query string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestCLI_QueryPaging follows the next-page hint of query and shows a
+// record whole.
+func TestCLI_QueryPaging(t *testing.T) {
+	env := &opts{env: map[string]string{cli.EnvDB: sharedDB}}
+	all := runCLI(t, env, "query", "--limit", "6")
+	first := runCLI(t, env, "query", "--limit", "3")
+	m := regexp.MustCompile(`--after (\d+)`).FindStringSubmatch(first.stderr)
+	if m == nil {
+		t.Fatalf("no next-page hint in %q", first.stderr)
+	}
+	second := runCLI(t, env, "query", "--limit", "3", "--after", m[1])
+	if first.stdout+second.stdout != all.stdout {
+		t.Errorf("two pages:\n%s%s\nwant:\n%s", first.stdout, second.stdout, all.stdout)
+	}
+	id := regexp.MustCompile(` id=(\d+)`).FindStringSubmatch(first.stdout)
+	if id == nil {
+		t.Fatalf("no id in %q", first.stdout)
+	}
+	res := runCLI(t, env, "show", id[1])
+	if res.code != 0 || !strings.Contains(res.stdout, "id          "+id[1]+"\n") && !strings.Contains(res.stdout, "id  ") {
+		t.Errorf("show %s: %+v", id[1], res)
+	}
+	if !strings.HasPrefix(res.stdout, "id") || !strings.Contains(res.stdout, id[1]) {
+		t.Errorf("show %s printed %q", id[1], res.stdout)
+	}
 }

@@ -103,6 +103,10 @@ func (t *textWriter) Write(r sidelog.Record) error {
 	// one looks for in a terminal; json and logfmt have them.
 	r.SpanID, r.Route, r.UserAgent = "", "", ""
 	b = export.AppendDetails(b, r)
+	if r.ID != 0 {
+		b = append(b, ' ')
+		b = t.paint(b, ansiDim, "id="+strconv.FormatInt(r.ID, 10))
+	}
 	b = append(b, '\n')
 	t.buf = b
 	_, err := t.bw.Write(b)

@@ -1,7 +1,11 @@
 // Package gen makes realistic synthetic log records for demos, tests and
 // benchmarks: mostly HTTP requests from a few thousand users over a handful
 // of routes, with application lines, rare errors, audit and security events.
-// The same seed gives the same records.
+// Records are shaped like the ones httplog and an application write (the
+// same messages and attribute names), and carry realistic attributes: ids,
+// nested objects, e-mail addresses, unique order ids, and a rare key
+// (coupon, on about one record in 100,000). The same seed gives the same
+// records.
 package gen
 
 import (
@@ -48,7 +52,7 @@ var (
 	appMessages = []string{
 		"cache miss", "cache hit", "project loaded", "project saved", "sending notification email",
 		"rate limit checked", "session refreshed", "background job started", "background job finished",
-		"slow query", "retrying upstream call", "feature flag evaluated",
+		"slow query", "retrying upstream call", "feature flag evaluated", "order placed", "payment processed",
 	}
 	words = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"}
 )
@@ -94,7 +98,8 @@ func one(rng *rand.Rand, o Options, t time.Time, i int) sidelog.Record {
 		request(rng, &r)
 	case p < 990:
 		r.Kind, r.Logger = sidelog.KindApp, "app"
-		r.Message = appMessages[rng.IntN(len(appMessages))]
+		m := rng.IntN(len(appMessages))
+		r.Message = appMessages[m]
 		switch q := rng.IntN(100); {
 		case q < 30:
 			r.Level = slog.LevelDebug
@@ -103,7 +108,7 @@ func one(rng *rand.Rand, o Options, t time.Time, i int) sidelog.Record {
 		case q == 99:
 			r.Level, r.Error = slog.LevelError, fmt.Sprintf("upstream %s: connection reset", words[rng.IntN(len(words))])
 		}
-		r.Attrs = attrs(rng)
+		r.Attrs = appAttrs(rng, m, user, i)
 	case p < 996:
 		r.Kind, r.Logger = sidelog.KindAudit, "audit"
 		r.Message = "project updated"
@@ -112,10 +117,19 @@ func one(rng *rand.Rand, o Options, t time.Time, i int) sidelog.Record {
 		r.Kind, r.Logger, r.Level = sidelog.KindSecurity, "auth", slog.LevelWarn
 		r.Message = "login failed"
 		r.ClientIP = ip(rng)
+		r.Attrs = json.RawMessage(fmt.Sprintf(`{"email":"%s","reason":"%s"}`, email(user), []string{"bad password", "unknown account", "locked"}[rng.IntN(3)]))
 	}
 	if i%250000 == 4321 {
 		// A word that occurs once in a while, for text-search benchmarks.
 		r.Message = fmt.Sprintf("unique event zq%dx happened", i)
+	}
+	if i%250000 == 1234 && r.Kind == sidelog.KindApp {
+		// A word found only in the attributes, for the same.
+		r.Attrs = json.RawMessage(fmt.Sprintf(`{"note":"customer asked for zk%dw"}`, i))
+	}
+	if i%100000 == 777 {
+		// A rare key.
+		r.Attrs = json.RawMessage(fmt.Sprintf(`{"coupon":"SPRING-%d","order":{"id":"%s"}}`, i, orderID(i)))
 	}
 	return r
 }
@@ -142,8 +156,13 @@ func request(rng *rand.Rand, r *sidelog.Record) {
 	r.ClientIP = ip(rng)
 	r.UserAgent = agents[rng.IntN(len(agents))]
 	r.RequestID = requestID(rng, r.Time)
-	r.Message = fmt.Sprintf("%s %s %d", r.Method, r.Route, r.Status)
-	r.Attrs = json.RawMessage(fmt.Sprintf(`{"bytes":%d}`, 200+rng.IntN(20000)))
+	// httplog's message and attribute names.
+	r.Message = fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status)
+	if r.Duration > 10*time.Millisecond {
+		r.Attrs = json.RawMessage(fmt.Sprintf(`{"http.response_bytes":%d,"slow":true}`, 200+rng.IntN(20000)))
+	} else {
+		r.Attrs = json.RawMessage(fmt.Sprintf(`{"http.response_bytes":%d}`, 200+rng.IntN(20000)))
+	}
 }
 
 func ip(rng *rand.Rand) string {
@@ -164,6 +183,37 @@ func requestID(rng *rand.Rand, t time.Time) string {
 	return string(b)
 }
 
-func attrs(rng *rand.Rand) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(`{"elapsed_ms":%d,"item":"%s-%d"}`, rng.IntN(500), words[rng.IntN(len(words))], rng.IntN(1000)))
+// appAttrs returns the attributes of an application line with message
+// appMessages[m], as an application would log them.
+func appAttrs(rng *rand.Rand, m int, user string, i int) json.RawMessage {
+	project := 1 + rng.IntN(500)
+	switch appMessages[m] {
+	case "cache miss", "cache hit":
+		return json.RawMessage(fmt.Sprintf(`{"cache":{"key":"project:%d","hit":%v},"elapsed_ms":%d}`, project, appMessages[m] == "cache hit", rng.IntN(20)))
+	case "project loaded", "project saved":
+		return json.RawMessage(fmt.Sprintf(`{"project_id":%d,"org":{"id":%d,"plan":"%s"}}`, project, 1+project%50, plans[project%len(plans)]))
+	case "sending notification email":
+		return json.RawMessage(fmt.Sprintf(`{"email":"%s","template":"%s"}`, email(user), []string{"welcome", "invoice", "reset-password", "digest"}[rng.IntN(4)]))
+	case "feature flag evaluated":
+		return json.RawMessage(fmt.Sprintf(`{"flag":"%s","enabled":%v,"user":{"id":%s,"email":"%s"}}`, words[rng.IntN(len(words))], rng.IntN(3) == 0, user, email(user)))
+	case "slow query", "retrying upstream call":
+		return json.RawMessage(fmt.Sprintf(`{"elapsed_ms":%d,"item":"%s-%d","attempt":%d}`, 100+rng.IntN(900), words[rng.IntN(len(words))], rng.IntN(1000), 1+rng.IntN(3)))
+	case "rate limit checked":
+		return json.RawMessage(fmt.Sprintf(`{"limit":{"key":"user:%s","remaining":%d}}`, user, rng.IntN(100)))
+	case "session refreshed":
+		return json.RawMessage(fmt.Sprintf(`{"session":{"id":"s_%x","ttl_s":3600}}`, uint32(i)*2246822519))
+	case "background job started", "background job finished":
+		return json.RawMessage(fmt.Sprintf(`{"job":{"id":"job_%d","queue":"%s"}}`, i, []string{"default", "mail", "reports"}[rng.IntN(3)]))
+	}
+	// An order with a unique id, a total and the customer.
+	return json.RawMessage(fmt.Sprintf(`{"order":{"id":"%s","total":%d.%02d,"currency":"EUR","items":%d},"customer":{"email":"%s"},"project_id":%d}`,
+		orderID(i), 5+rng.IntN(500), rng.IntN(100), 1+rng.IntN(9), email(user), project))
 }
+
+var plans = []string{"free", "pro", "pro", "business"}
+
+// email is the address of a user.
+func email(user string) string { return "user" + user + "@example.com" }
+
+// orderID is a unique id, shaped like the ones applications make.
+func orderID(i int) string { return fmt.Sprintf("ord_%08x", uint32(i)*2654435761) }

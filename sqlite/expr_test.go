@@ -151,7 +151,7 @@ func TestDB_QueryBruteForce(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	db := MustOpen(t)
-	recs := bfRecords(rng, scaled(4000))
+	recs := bfRecords(rng, scaled(2000))
 	for i := 0; i < len(recs); {
 		n := 1 + rng.IntN(500)
 		MustWrite(t, db, recs[i:min(i+n, len(recs))])
@@ -160,7 +160,7 @@ func TestDB_QueryBruteForce(t *testing.T) {
 	slices.SortFunc(recs, func(a, b sidelog.Record) int { return int(b.ID - a.ID) })
 	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	queries := 0
-	for queries < scaled(200) {
+	for queries < scaled(120) {
 		var terms []string
 		for range 1 + rng.IntN(3) {
 			terms = append(terms, bfTerm(rng))
