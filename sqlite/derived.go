@@ -34,9 +34,17 @@ func newDerived() *derived {
 	return &derived{keys: map[string]int64{}, reqs: [2]map[reqKey]*reqAgg{{}, {}}}
 }
 
+// derivedOff turns off the attribute index, key counts and request
+// rollups in the writer: only for measuring what they cost (the write-cost
+// benchmark). Files written so have no index and wrong answers.
+var derivedOff bool
+
 // add records one row. attrs, route and method are the row's stored
 // values (attrs text or nil, dict ids or nil).
 func (d *derived) add(rowid, ts int64, kind sidelog.Kind, attrs, route, method any, status int, dur time.Duration) {
+	if derivedOff {
+		return
+	}
 	if a, ok := attrs.(string); ok {
 		if doc := attrDoc([]byte(a), func(p string) { d.keys[p]++ }); doc != "" {
 			d.docs = append(d.docs, rowid, doc)
