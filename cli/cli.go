@@ -1,5 +1,5 @@
 // Package cli is sidelog's operator tool: the commands of the sidelog binary
-// (tail, query, stats, cleanup, vacuum, check, export, import, purge, gen),
+// (tail, query, stats, cleanup, vacuum, check, export, import, purge, ship, gen),
 // importable so that an application can offer them as its own subcommand.
 //
 // Every command takes the log database as --db PATH, or from the
@@ -79,7 +79,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		tailCommand, queryCommand, showCommand, topCommand, statsCommand, cleanupCommand, vacuumCommand,
-		checkCommand, exportCommand, importCommand, purgeCommand, genCommand, serveCommand, helpCommand,
+		checkCommand, exportCommand, importCommand, purgeCommand, shipCommand, genCommand, serveCommand, helpCommand,
 	}
 }
 

@@ -201,7 +201,9 @@ func resourceAttrs(o Options) []attribute.KeyValue {
 
 // Run ships new records until ctx ends, then returns nil. Failed exports
 // and database errors are retried with backoff and reported to OnError;
-// Run returns an error only when the saved position cannot be read.
+// Run returns an error only when the saved position cannot be read. When
+// ctx ends during an export, that request is allowed to finish (within
+// Timeout) and its position saved, so a clean shutdown sends no duplicate.
 func (s *Shipper) Run(ctx context.Context) error {
 	pos, err := s.src.LoadPosition(ctx, s.opts.Name)
 	if err != nil {
@@ -266,7 +268,7 @@ func (s *Shipper) step(ctx context.Context, pos sidelog.Position, giveUp time.Du
 		}
 	}
 	if len(recs) > 0 || !samePosition(pos, next) {
-		if err := s.src.SavePosition(ctx, s.opts.Name, next); err != nil {
+		if err := s.src.SavePosition(context.WithoutCancel(ctx), s.opts.Name, next); err != nil {
 			// The batch stays unacknowledged: it is sent again, a duplicate.
 			return 0, pos, fmt.Errorf("ship: save position: %w", err)
 		}
@@ -285,7 +287,9 @@ func (s *Shipper) Export(ctx context.Context, recs []sidelog.Record) error {
 		ctx, o := convert(&recs[i])
 		s.lg.Emit(ctx, o)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	// A request under way finishes even when ctx ends: abandoning it
+	// after the endpoint took it would only make a duplicate.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
 	defer cancel()
 	return s.exp.Export(ctx, s.coll.recs)
 }

@@ -24,6 +24,7 @@ type logging struct {
 	handler       *handler.Handler
 	sentry        *sentry.Handler // nil without SENTRY_DSN
 	stopRetention func()
+	ship          *shipping // nil without SIDELOG_OTLP_ENDPOINT
 }
 
 // startLogging opens (and so migrates) the log database and builds the
@@ -50,6 +51,12 @@ func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, 
 		root = l.sentry
 	}
 	l.logger = slog.New(root)
+	if cfg.Ship.On { // before retention starts: it may save the policy
+		if l.ship, err = startShipping(ctx, st, cfg.Ship.Options, cfg.Ship.KeepMiB, func() *slog.Logger { return l.logger }); err != nil {
+			l.close(ctx)
+			return nil, err
+		}
+	}
 	l.stopRetention = st.StartRetention(time.Hour, func(rep sqlite.CleanupReport, err error) {
 		if err != nil {
 			l.logger.Error("log retention failed", "error", err)
@@ -112,6 +119,9 @@ func (l *logging) close(ctx context.Context) error {
 	}
 	if l.handler != nil {
 		errs = append(errs, l.handler.Close(ctx))
+	}
+	if l.ship != nil {
+		errs = append(errs, l.ship.stop(ctx))
 	}
 	errs = append(errs, l.store.Close())
 	if err := errors.Join(errs...); err != nil {

@@ -51,6 +51,9 @@ func newMetrics(lg *logging, requests func(class int) int64) *appMetrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if lg.ship != nil {
+		m.reg.MustRegister(lg.ship) // cmd/saas/shipping.go
+	}
 	return m
 }
 

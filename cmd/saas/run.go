@@ -8,6 +8,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/sidelog/sidelog/ship"
 )
 
 // usageError is a mistake on the command line (exit code 2).
@@ -29,7 +31,8 @@ commands:
 "saas COMMAND -h" shows a command's flags.
 
 environment: DATABASE_URL, SIDELOG_DB, ADDR, METRICS_ADDR, SAAS_ADMIN_EMAIL,
-SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL (see docs/saas.md)
+SAAS_ADMIN_PASSWORD, SENTRY_DSN, LOG_LEVEL, SIDELOG_OTLP_* (see docs/saas.md,
+docs/shipping.md)
 `
 
 // Run runs the saas command with args (without the program name), reading
@@ -88,6 +91,14 @@ type config struct {
 	TrustProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	DebugRoutes   bool
 	LogKey        string // keys the hash of identifiers in failed-login records
+	Ship          shipConfig
+}
+
+// shipConfig is the OTLP shipping configuration (cmd/saas/shipping.go).
+type shipConfig struct {
+	On      bool
+	Options ship.Options
+	KeepMiB int64
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -113,6 +124,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TrustProxies:  get("TRUSTED_PROXIES", ""),
 		DebugRoutes:   get("SAAS_DEBUG_ROUTES", "") == "1",
 		LogKey:        getenv("SAAS_LOG_KEY"),
+	}
+	var err error
+	if c.Ship.Options, c.Ship.KeepMiB, c.Ship.On, err = shippingConfig(getenv, c.Environment); err != nil {
+		return c, usageError{err.Error()}
 	}
 	if sameFile(c.DatabaseURL, c.LogDB) {
 		return c, fmt.Errorf("DATABASE_URL and SIDELOG_DB name the same file %s: the business and log databases must be apart", c.LogDB)
