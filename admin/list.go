@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ type page struct {
 	// list
 	Rows      []row
 	Chart     *chart
+	ChartNote *link // why the chart is missing, and how to draw it anyway
 	Older     string
 	Newest    string
 	Newer     bool
@@ -274,9 +276,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 			p.Newer = err == nil && len(top.Records) > 0 && top.Records[0].ID > res.Records[0].ID
 		}
 	}
-	if p.Chart, err = h.chart(r, q, f); err != nil {
-		p.Error = "chart: " + errorText(err)
-	}
+	p.Chart, p.ChartNote = h.boundedChart(r, q, f)
 	p.TailURL = h.opts.Prefix + "/tail?" + url.Values{"q": {q}}.Encode()
 	if len(res.Records) > 0 {
 		p.TailURL += "&after=" + strconv.FormatInt(res.Records[0].ID, 10)
@@ -321,4 +321,36 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// chartBudget bounds the chart's share of a list page: a query that the
+// rollups cannot count is counted row by row over the whole range.
+const chartBudget = 150 * time.Millisecond
+
+// boundedChart draws the chart within chartBudget, unless the URL asks for
+// the full chart (chart=full); past the budget the page says so and links
+// to the full chart instead of making the list wait.
+func (h *Handler) boundedChart(r *http.Request, q string, f sidelog.Filter) (*chart, *link) {
+	full := r.URL.Query().Get("chart") == "full"
+	cr := r
+	if !full {
+		// The store notices the end of the context between statements,
+		// so a slow count overruns the budget by one file's work.
+		ctx, cancel := context.WithTimeout(r.Context(), chartBudget)
+		defer cancel()
+		cr = r.WithContext(ctx)
+	}
+	c, err := h.chart(cr, q, f)
+	if err == nil {
+		return c, nil
+	}
+	if !full && r.Context().Err() == nil && cr.Context().Err() != nil {
+		v := url.Values{"chart": {"full"}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return nil, &link{"The chart was not drawn: this query is counted row by row over the range, which took over " +
+			chartBudget.String() + ". Draw it anyway, or narrow the time range.", h.opts.Prefix + "/?" + v.Encode()}
+	}
+	return nil, &link{"The chart failed: " + errorText(err), ""}
 }
