@@ -123,7 +123,7 @@ func one(rng *rand.Rand, o Options, t time.Time, i int) sidelog.Record {
 		// A word that occurs once in a while, for text-search benchmarks.
 		r.Message = fmt.Sprintf("unique event zq%dx happened", i)
 	}
-	if i%250000 == 1234 && r.Kind == sidelog.KindApp {
+	if i%250000 == 1234 {
 		// A word found only in the attributes, for the same.
 		r.Attrs = json.RawMessage(fmt.Sprintf(`{"note":"customer asked for zk%dw"}`, i))
 	}
