@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelcol_test
+
+const raceEnabled = false
