@@ -141,7 +141,9 @@ func TestNewcomer(t *testing.T) {
 			if m := pwRE.FindStringSubmatch(line); m != nil {
 				pw = m[1]
 			}
-			url, _ = strings.CutPrefix(line, "listening on ")
+			if u, ok := strings.CutPrefix(line, "listening on "); ok {
+				url = u
+			}
 		case <-timeout:
 			interrupt()
 			t.Fatalf("the first run did not listen in 5 minutes:\n%s\n%s", strings.Join(first, "\n"), stderr.String())
@@ -231,20 +233,23 @@ func runReadmeCommand(t *testing.T, dir string, env []string, line string) (stri
 	go func() { done <- cmd.Wait() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	follow := strings.Contains(line, " -f")
+	follow, interrupted := strings.Contains(line, " -f"), false
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
-			if follow {
+			switch {
+			case follow && !interrupted:
 				return out.String(), fmt.Errorf("tail -f ended by itself: %v", err)
+			case interrupted:
+				return out.String(), nil // ^C ends it; go run reports the signal
 			}
 			return out.String(), err
 		case <-tick.C:
-			if follow && strings.Contains(out.String(), "GET /projects 200") {
+			if follow && !interrupted && strings.Contains(out.String(), "GET /projects 200") {
 				syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-				follow = false
+				interrupted = true
 			}
 		case <-ctx.Done():
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
