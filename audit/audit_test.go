@@ -25,7 +25,7 @@ func mustBusiness(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT, secret TEXT, org TEXT)`); err != nil {
+	if _, err := db.Exec(`CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT, secret TEXT, org TEXT, api_token TEXT)`); err != nil {
 		t.Fatal(err)
 	}
 	if err := things.Install(context.Background(), db, audit.SQLite); err != nil {
@@ -68,7 +68,8 @@ func TestDeliverer_Idempotent(t *testing.T) {
 	if err := audit.SetContext(ctx, tx, audit.SQLite, audit.Actor{UserID: "7", RequestID: "r1"}); err != nil {
 		t.Fatal(err)
 	}
-	tx.Exec(`INSERT INTO things (id, name, secret, org) VALUES (1, 'a', 's3cr3t-value', 'o1'), (2, 'b', NULL, 'o1')`)
+	tx.Exec(`INSERT INTO things (id, name, secret, org, api_token) VALUES
+		(1, 'a', 's3cr3t-value', 'o1', 'tok-undeclared-123'), (2, 'card 4111 1111 1111 1111', NULL, 'o1', NULL)`)
 	audit.ClearContext(ctx, tx, audit.SQLite)
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -94,7 +95,8 @@ func TestDeliverer_Idempotent(t *testing.T) {
 	}
 	res, _ := logs.Query(ctx, sidelog.Filter{}, sidelog.Page{})
 	for _, r := range res.Records {
-		if r.UserID != "7" || r.RequestID != "r1" || r.TenantID != "o1" || strings.Contains(string(r.Attrs), "s3cr3t") {
+		if r.UserID != "7" || r.RequestID != "r1" || r.TenantID != "o1" || strings.Contains(string(r.Attrs), "s3cr3t") ||
+			strings.Contains(string(r.Attrs), "tok-undeclared") || strings.Contains(string(r.Attrs), "4111 1111") {
 			t.Errorf("record %+v", r)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/redact"
 )
 
 // DeliverOptions configure a Deliverer. The zero value is usable.
@@ -23,6 +24,12 @@ type DeliverOptions struct {
 	// OnError is called with delivery errors (the log database full or
 	// locked); the rows stay in the outbox and are retried. Default: ignore.
 	OnError func(error)
+	// Redactor removes secrets from diff values before they are written:
+	// values of columns named like a secret and secrets recognised by
+	// value. Declared sensitive columns never reach it (their values never
+	// leave the business table). Default redact.Default(); redact.Disabled()
+	// turns it off.
+	Redactor *redact.Redactor
 	// OnDelivered is called after each batch moved, with the number of
 	// records written (for example to export the chain's head).
 	OnDelivered func(n int)
@@ -49,6 +56,9 @@ func (r *Registry) NewDeliverer(db *sql.DB, dialect string, logs sidelog.Store, 
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 500
+	}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.Default()
 	}
 	return &Deliverer{reg: r, db: db, dialect: dialect, logs: logs, opts: opts, wake: make(chan struct{}, 1)}
 }
@@ -176,7 +186,7 @@ func (d *Deliverer) pending(ctx context.Context, batch []outboxRow) ([]sidelog.R
 		if done[deliveredKey{r.id, r.ts}] {
 			continue
 		}
-		rec, ok, err := d.reg.record(r)
+		rec, ok, err := d.reg.record(r, d.opts.Redactor)
 		if err != nil {
 			return nil, fmt.Errorf("deliver audit: %w", err)
 		}

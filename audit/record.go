@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/redact"
 )
 
 // Change is one audited change, as the attributes of an audit record hold
@@ -57,7 +58,7 @@ type outboxRow struct {
 
 // record turns an outbox row into an audit record. It returns false for
 // a row whose diff is empty (a change of ignored columns only).
-func (r *Registry) record(row outboxRow) (sidelog.Record, bool, error) {
+func (r *Registry) record(row outboxRow, red *redact.Redactor) (sidelog.Record, bool, error) {
 	old, err := decodeRow(row.oldRow)
 	if err != nil {
 		return sidelog.Record{}, false, fmt.Errorf("outbox row %d: old row: %w", row.id, err)
@@ -90,6 +91,16 @@ func (r *Registry) record(row outboxRow) (sidelog.Record, bool, error) {
 	}
 	if len(ch.Diff) == 0 {
 		return sidelog.Record{}, false, nil
+	}
+	// Undeclared secrets too: a column named like a secret (api_token),
+	// or a value that looks like one (a card number in a project name).
+	for f, d := range ch.Diff {
+		for i, v := range d {
+			if v != nil && v != Redacted {
+				d[i] = red.Value(f, v)
+			}
+		}
+		ch.Diff[f] = d
 	}
 	snap := cur
 	if snap == nil {
