@@ -79,7 +79,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		tailCommand, queryCommand, showCommand, topCommand, statsCommand, cleanupCommand, vacuumCommand,
-		checkCommand, exportCommand, importCommand, purgeCommand, shipCommand, genCommand, serveCommand, helpCommand,
+		checkCommand, exportCommand, importCommand, purgeCommand, shipCommand, auditCommand, genCommand, serveCommand, helpCommand,
 	}
 }
 

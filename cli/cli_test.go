@@ -227,7 +227,7 @@ func TestCLI_Help(t *testing.T) {
 		{name: "help-flag", args: []string{"--help"}},
 		{name: "help-query-via-help", args: []string{"help", "query"}},
 	}
-	for _, c := range []string{"tail", "query", "show", "top", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "gen", "help"} {
+	for _, c := range []string{"tail", "query", "show", "top", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "audit", "gen", "help"} {
 		cases = append(cases, goldenCase{name: "help-" + c, args: []string{c, "--help"}})
 	}
 	runGolden(t, sharedDB, cases)

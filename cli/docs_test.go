@@ -16,7 +16,7 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for _, c := range []string{"tail", "query", "show", "top", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "ship", "gen", "serve", "help"} {
+	for _, c := range []string{"tail", "query", "show", "top", "stats", "cleanup", "vacuum", "check", "export", "import", "purge", "ship", "audit", "gen", "serve", "help"} {
 		help := runCLI(t, nil, c, "--help").stdout
 		section := regexp.MustCompile("(?s)### " + c + "\n\n```\n.*?```\n")
 		want := "### " + c + "\n\n```\n" + help + "```\n"

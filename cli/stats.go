@@ -54,6 +54,9 @@ type statsJSON struct {
 	Hourly    []hourJSON       `json:"last_24h"`
 	Retention retentionJSON    `json:"retention"`
 	Expired   int64            `json:"expired_now"`
+	// AuditChain is the last 'audit verify' result; absent when the chain
+	// was never verified.
+	AuditChain *sqlite.ChainReport `json:"audit_chain,omitempty"`
 }
 
 // spaceJSON is where the bytes are (sqlite.Space).
@@ -126,14 +129,18 @@ func (c *CLI) runStats(ctx context.Context, args []string) (err error) {
 		sp = &s
 		st.Bytes = s.Bytes // measured together with the parts
 	}
-	if *asJSON {
-		return writeStatsJSON(c.Stdout, st, sp, hours, policy, dry.Removed)
+	chain, err := db.LastVerify(ctx)
+	if err != nil {
+		return err
 	}
-	return writeStatsText(c.Stdout, st, sp, hours, policy, dry.Removed)
+	if *asJSON {
+		return writeStatsJSON(c.Stdout, st, sp, hours, policy, dry.Removed, chain)
+	}
+	return writeStatsText(c.Stdout, st, sp, hours, policy, dry.Removed, chain)
 }
 
-func writeStatsJSON(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
-	out := statsJSON{
+func writeStatsJSON(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64, chain *sqlite.ChainReport) error {
+	out := statsJSON{AuditChain: chain,
 		Path: st.Path, Bytes: st.Bytes, Segments: st.Segments, Records: st.Records,
 		ByLevel: map[string]int64{}, ByKind: map[string]int64{}, SQLite: st.SQLiteVersion,
 		Hourly: []hourJSON{}, Expired: expired,
@@ -160,7 +167,7 @@ func writeStatsJSON(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []side
 	return enc.Encode(out)
 }
 
-func writeStatsText(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64) error {
+func writeStatsText(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []sidelog.Bucket, pol sidelog.Retention, expired int64, chain *sqlite.ChainReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	levels := make([]string, 4)
 	for i, n := range st.ByLevel {
@@ -183,6 +190,7 @@ func writeStatsText(w io.Writer, st sqlite.Stats, sp *sqlite.Space, hours []side
 	fmt.Fprintf(tw, "sqlite\t%s\n", st.SQLiteVersion)
 	fmt.Fprintf(tw, "retention\t%s\n", pol)
 	fmt.Fprintf(tw, "expired now\t%s records (removed by 'cleanup')\n", formatCount(expired))
+	fmt.Fprintf(tw, "audit chain\t%s\n", chainSummary(chain))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -221,3 +229,14 @@ func writeSpace(w io.Writer, sp sqlite.Space) {
 }
 
 func sum(c [4]int64) int64 { return c[0] + c[1] + c[2] + c[3] }
+
+// chainSummary is the stats line of the last audit verify.
+func chainSummary(rep *sqlite.ChainReport) string {
+	switch {
+	case rep == nil:
+		return "never verified (run 'audit verify')"
+	case rep.OK:
+		return fmt.Sprintf("ok, %s records verified %s", formatCount(rep.Checked), formatTime(rep.At))
+	}
+	return fmt.Sprintf("BROKEN at record %d (position %d), found %s: %s", rep.Bad.ID, rep.Bad.Seq, formatTime(rep.At), Sanitize(rep.Bad.Problem))
+}

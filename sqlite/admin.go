@@ -134,7 +134,7 @@ func (s *segment) deleteRowids(ctx context.Context, rowids []int64) (int64, erro
 	if err := fillRowids(ctx, conn, rowids); err != nil {
 		return 0, err
 	}
-	n, err := deleteRows(ctx, conn, `id IN temp.del_rows`, nil)
+	n, err := deleteRows(ctx, conn, `id IN temp.del_rows`, nil, s.db)
 	if err != nil {
 		return 0, err
 	}

@@ -63,6 +63,7 @@ type DB struct {
 	wmu      sync.Mutex      // serialises writers; guards nextSeq, seqFloor
 	nextSeq  map[int64]int64 // by day: the next rowid, shared by the day's files
 	seqFloor map[int64]int64 // by day: the highest rowid a follower has read (see SavePosition)
+	chain    chainState      // the audit hash chain's newest link; guarded by wmu
 
 	cleanMu sync.Mutex // serialises retention runs, the only file swappers
 

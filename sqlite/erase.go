@@ -148,7 +148,7 @@ func (s *segment) erase(ctx context.Context, e Erasure) (int64, error) {
 		return 0, err
 	}
 	defer conn.ExecContext(context.Background(), `PRAGMA secure_delete = OFF`)
-	n, err := eraseRows(ctx, conn, e)
+	n, err := eraseRows(ctx, conn, e, s.db)
 	if err != nil || n == 0 {
 		return n, err
 	}
@@ -167,15 +167,15 @@ func (s *segment) erase(ctx context.Context, e Erasure) (int64, error) {
 	return n, nil
 }
 
-func eraseRows(ctx context.Context, conn *sql.Conn, e Erasure) (int64, error) {
+func eraseRows(ctx context.Context, conn *sql.Conn, e Erasure, db *DB) (int64, error) {
 	cond, args := e.where()
-	return deleteRows(ctx, conn, cond, args)
+	return deleteRows(ctx, conn, cond, args, db)
 }
 
 // deleteRows deletes the rows of logs matching cond in one transaction,
 // keeping the rollup right and dropping the messages and strings no other
-// row uses.
-func deleteRows(ctx context.Context, conn *sql.Conn, cond string, args []any) (int64, error) {
+// row uses. Chained records deleted leave their links as recorded gaps.
+func deleteRows(ctx context.Context, conn *sql.Conn, cond string, args []any, db *DB) (int64, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -204,6 +204,9 @@ func deleteRows(ctx context.Context, conn *sql.Conn, cond string, args []any) (i
 		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 			return 0, err
 		}
+	}
+	if err := db.gapsBefore(ctx, tx, "id IN erased_rows"); err != nil {
+		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM logs WHERE id IN erased_rows`)
 	if err != nil {

@@ -135,6 +135,9 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 		if dryRun {
 			return nil
 		}
+		if err := db.anchorBefore(ctx, s, "", nil); err != nil {
+			return err
+		}
 		return db.drop(s)
 	case gone == 0 && !partial:
 		return nil
@@ -146,6 +149,9 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 		if n > 0 {
 			rep.SegmentsRewritten++
 		}
+		return err
+	}
+	if err := db.anchorBefore(ctx, s, cond, args); err != nil {
 		return err
 	}
 	n, err := db.rewrite(ctx, s, cond, args)
@@ -189,6 +195,11 @@ func (db *DB) drop(s *segment) error {
 // write lock is held only to check nothing changed meanwhile and to swap,
 // and the writer's other files are never held up.
 func (db *DB) rewrite(ctx context.Context, s *segment, expired string, args []any) (int64, error) {
+	// The copy is made with the current schema: bring an old file up to
+	// it first, or SELECT * would not fit.
+	if err := s.openWriter(ctx); err != nil {
+		return 0, err
+	}
 	before, err := s.maxID(ctx)
 	if err != nil {
 		return 0, err

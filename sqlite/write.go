@@ -18,9 +18,9 @@ import (
 const rowsPerInsert = 100
 
 const logColumns = `id, ts, level, kind, logger, msg, request_id, trace_id, span_id, user_id, tenant_id,
-	method, path, route, status, duration, client_ip, user_agent, err, attrs`
+	method, path, route, status, duration, client_ip, user_agent, err, attrs, chain_seq, chain_hash`
 
-const colsPerRow = 20
+const colsPerRow = 22
 
 // Positions of columns in logColumns.
 const (
@@ -206,6 +206,10 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	links, head, err := s.db.chainLinks(ctx, s, recs, rowids)
+	if err != nil {
+		return err
+	}
 	args := make([]any, 0, rowsPerInsert*colsPerRow)
 	roll := map[rollupKey]int64{}
 	d := newDerived()
@@ -219,6 +223,11 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 				return err
 			}
 			args = append(args, row...)
+			if links != nil && links[i+j][0] != nil {
+				args = append(args, links[i+j][0], links[i+j][1])
+			} else {
+				args = append(args, nil, nil)
+			}
 			roll[rollupKeyOf(r)]++
 			d.add(rowids[i+j], r.Time.UnixNano(), r.Kind, row[colAttrs], row[colRoute], row[colMethod], r.Status, r.Duration)
 		}
@@ -241,6 +250,7 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.db.chain = head
 	s.addCounts(roll)
 	return nil
 }
