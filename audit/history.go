@@ -136,3 +136,24 @@ func Replay(changes []Change) State {
 	}
 	return st
 }
+
+// TenantLog returns one page of a tenant's audit log, newest first: every
+// change to data of that tenant (an organisation's own audit log). The
+// tenant is checked by the store's filter, not after the fact.
+func TenantLog(ctx context.Context, r sidelog.Reader, tenantID string, p sidelog.Page) ([]Change, sidelog.Cursor, error) {
+	if tenantID == "" {
+		return nil, sidelog.Cursor{}, sidelog.Errorf(sidelog.EINVALID, "tenant log: no tenant")
+	}
+	f := sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit}, Logger: Logger, TenantID: tenantID}
+	res, err := r.Query(ctx, f, p)
+	if err != nil {
+		return nil, sidelog.Cursor{}, fmt.Errorf("tenant audit log: %w", err)
+	}
+	out := make([]Change, 0, len(res.Records))
+	for _, rec := range res.Records {
+		if ch, ok := ChangeOf(rec); ok && rec.TenantID == tenantID {
+			out = append(out, ch)
+		}
+	}
+	return out, res.Next, nil
+}

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
+
+	"github.com/sidelog/sidelog"
 
 	"github.com/sidelog/sidelog/audit"
 	"github.com/sidelog/sidelog/httplog"
 	"github.com/sidelog/sidelog/saas/store"
+	"github.com/sidelog/sidelog/saas/web"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -57,5 +61,15 @@ func auditClientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// orgAudit reads an organisation's audit log from the log database for
+// the web server, which checks who may see it.
+func orgAudit(lg *logging) web.OrgAuditFunc {
+	return func(ctx context.Context, orgID, before int64, limit int) ([]audit.Change, int64, error) {
+		changes, next, err := audit.TenantLog(ctx, lg.store, strconv.FormatInt(orgID, 10),
+			sidelog.Page{Limit: limit, After: sidelog.Cursor{ID: before}})
+		return changes, next.ID, err
 	}
 }

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 		Logger:         log,
 		LogStats:       lg.handler.Stats,
 		Metrics:        metrics.onAppAddr(cfg),
+		OrgAudit:       orgAudit(lg),
 		SecureCookies:  cfg.SecureCookies,
 		TrustedProxies: trusted,
 		DebugRoutes:    cfg.DebugRoutes,

@@ -49,6 +49,8 @@ type page struct {
 
 	Users    []saas.UserAccess
 	LogsRole admin.Role // what the user may do in the admin UI
+
+	Audit *auditView // the organisation audit page
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {

@@ -67,6 +67,11 @@ type Config struct {
 	// attempts across restarts; nil means a random key per process.
 	LogKey []byte
 
+	// OrgAudit reads an organisation's audit log from the log database
+	// for /orgs/{id}/audit, shown to the organisation's owners. Nil
+	// leaves the page out (404).
+	OrgAudit OrgAuditFunc
+
 	// DebugRoutes adds /debug/panic and /debug/error for superusers, to
 	// see a recovered panic and an error travel to the log database and
 	// the error tracker.
@@ -127,9 +132,11 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /projects/{id}/delete", s.requireUser(s.projectDelete))
 
 	m.HandleFunc("POST /orgs/{id}/members", s.requireUser(s.pageAddMember))
+	m.HandleFunc("GET /orgs/{id}/audit", s.requireUser(s.pageOrgAudit))
 
 	m.HandleFunc("GET /api/me", s.requireAPIUser(s.apiMe))
 	m.HandleFunc("POST /api/orgs/{id}/members", s.requireAPIUser(s.apiAddMember))
+	m.HandleFunc("GET /api/orgs/{id}/audit", s.requireAPIUser(s.apiOrgAudit))
 	m.HandleFunc("GET /api/projects", s.requireAPIUser(s.apiProjectList))
 	m.HandleFunc("POST /api/projects", s.requireAPIUser(s.apiProjectCreate))
 	m.HandleFunc("GET /api/projects/{id}", s.requireAPIUser(s.apiProjectGet))
