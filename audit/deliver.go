@@ -21,6 +21,11 @@ type DeliverOptions struct {
 	Interval time.Duration
 	// Batch is how many outbox rows move per transaction. Default 500.
 	Batch int
+	// Delay is how long Run waits after a Notify before delivering, so
+	// that the changes of many commits move in one batch instead of one
+	// delivery per commit (on SQLite a delivery holds the business
+	// database's write lock while it writes). Default 20ms; negative: none.
+	Delay time.Duration
 	// OnError is called with delivery errors (the log database full or
 	// locked); the rows stay in the outbox and are retried. Default: ignore.
 	OnError func(error)
@@ -57,6 +62,9 @@ func (r *Registry) NewDeliverer(db *sql.DB, dialect string, logs sidelog.Store, 
 	if opts.Batch <= 0 {
 		opts.Batch = 500
 	}
+	if opts.Delay == 0 {
+		opts.Delay = 20 * time.Millisecond
+	}
 	if opts.Redactor == nil {
 		opts.Redactor = redact.Default()
 	}
@@ -90,6 +98,12 @@ func (d *Deliverer) Run(ctx context.Context) {
 			cancel()
 			return
 		case <-d.wake:
+			if d.opts.Delay > 0 {
+				select {
+				case <-time.After(d.opts.Delay):
+				case <-ctx.Done():
+				}
+			}
 		case <-t.C:
 		}
 	}

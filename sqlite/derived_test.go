@@ -202,7 +202,9 @@ func TestDerived_UpgradeOldFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE attrs_fts`, `DROP TABLE attr_keys`, `DROP TABLE reqs_minute`, `DROP TABLE reqs_hour`, `DELETE FROM schema_migrations WHERE version > 1`} {
+	for _, q := range []string{`DROP TABLE attrs_fts`, `DROP TABLE attr_keys`, `DROP TABLE reqs_minute`, `DROP TABLE reqs_hour`,
+		`DROP INDEX logs_chain`, `ALTER TABLE logs DROP COLUMN chain_hash`, `ALTER TABLE logs DROP COLUMN chain_seq`, // 0003
+		`DELETE FROM schema_migrations WHERE version > 1`} {
 		if _, err := h.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -46,6 +46,7 @@ type DB struct {
 	Now func() time.Time
 
 	notify atomic.Pointer[func()] // wakes the audit deliverer after a commit
+	noAudit bool // benchmarks only: no audit context (see export_test.go)
 }
 
 var (
