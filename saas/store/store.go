@@ -45,8 +45,8 @@ type DB struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
-	notify atomic.Pointer[func()] // wakes the audit deliverer after a commit
-	noAudit bool // benchmarks only: no audit context (see export_test.go)
+	notify  atomic.Pointer[func()] // wakes the audit deliverer after a commit
+	noAudit bool                   // benchmarks only: no audit context (see export_test.go)
 }
 
 var (
