@@ -681,3 +681,41 @@ func TestTail(t *testing.T) {
 		t.Errorf("tail event:\n%s", got)
 	}
 }
+
+// slowCharts is the log store with a histogram that takes as long as its
+// context lets it: a chart the rollups cannot count.
+type slowCharts struct{ *sqlite.DB }
+
+func (s slowCharts) Histogram(ctx context.Context, f sidelog.Filter, step time.Duration) ([]sidelog.Bucket, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestChartBudget(t *testing.T) {
+	e := newEnv(t)
+	e.write(rec(time.Minute, e.now, slog.LevelWarn, "slow chart"))
+	opts := cli.AdminOptions(e.db)
+	opts.Store = slowCharts{e.db}
+	opts.Auth, opts.Prefix = testAuth{}, "/admin"
+	srv := httptest.NewServer(admin.New(opts))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/admin/?q=slow", nil)
+	req.Header.Set("X-User", "viewer")
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	body := string(b)
+	if res.StatusCode != 200 || !strings.Contains(body, "slow chart") || strings.Contains(body, "<svg") {
+		t.Fatalf("status %d; the list without its chart expected", res.StatusCode)
+	}
+	if !strings.Contains(body, `id="chart-note"`) || !strings.Contains(body, "chart=full") {
+		t.Error("no note and link for the chart that was not drawn")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the page waited %s", d)
+	}
+}
