@@ -35,14 +35,13 @@ type sink struct {
 // collector runs an OpenTelemetry Collector in the test process:
 // otlp (HTTP and gRPC) → batch → sink.
 type collector struct {
-	t          *testing.T
-	httpAddr   string
-	grpcAddr   string
-	sink       *consumertest.LogsSink
-	mu         sync.Mutex
-	col        *otelcol.Collector
-	done       chan error
-	factoryErr error
+	t        *testing.T
+	httpAddr string
+	grpcAddr string
+	sink     *consumertest.LogsSink
+	mu       sync.Mutex
+	col      *otelcol.Collector
+	done     chan error
 }
 
 func freeAddr(t *testing.T) string {
