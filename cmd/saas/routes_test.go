@@ -65,6 +65,8 @@ var routeStatus = map[string][4]int{
 	"PUT /api/projects/{id}":      {401, 200, 404, 404},
 	"DELETE /api/projects/{id}":   {401, 204, 404, 404},
 	"/api/":                       {404, 404, 404, 404},
+	"GET /orgs/{id}/audit":        {303, 200, 404, 404},
+	"GET /api/orgs/{id}/audit":    {401, 200, 404, 404},
 	"GET /users":                  {303, 404, 404, 200},
 	"POST /users/{id}/logviewer":  {303, 404, 404, 303},
 	"/admin/":                     {303, 404, 404, 404}, // an unknown admin path
