@@ -34,7 +34,7 @@ func startLogging(ctx context.Context, cfg config, stderr io.Writer) (*logging, 
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return nil, usageError{fmt.Sprintf("LOG_LEVEL: %v", err)}
 	}
-	st, err := sqlite.Open(ctx, cfg.LogDB, sqlite.Options{})
+	st, err := sqlite.Open(ctx, cfg.LogDB, sqlite.Options{Warnings: stderr})
 	if err != nil {
 		return nil, fmt.Errorf("open log db: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -135,10 +136,43 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// sameFile reports whether the paths name one file, through symbolic
+// links and hard links too: a log database that is a link to the business
+// database must be refused like the same path.
 func sameFile(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && aa == bb
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	return canonical(a) == canonical(b)
+}
+
+// canonical returns p absolute with every symbolic link resolved, also a
+// dangling last one and those of directories that exist.
+func canonical(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	for range 40 { // like the kernel's limit on links followed
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			return r
+		}
+		dir, base := filepath.Split(abs)
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = r
+		}
+		target, err := os.Readlink(filepath.Join(dir, base))
+		if err != nil {
+			return filepath.Join(dir, base)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		abs = filepath.Clean(target)
+	}
+	return abs
 }
 
 // newFlags returns a flag set that reports errors as usage errors.
