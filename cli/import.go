@@ -18,7 +18,9 @@ var importCommand = &command{
 Reads a JSON Lines export (one record per line, as 'sidelog export' writes
 it; - reads standard input) and adds its records to the database, which is
 created when it does not exist. The whole file is checked first: a bad line
-is reported with its number and nothing is imported. Records get new IDs.
+(as one with a time outside 1677-09-21 to 2262-04-11, which a log database
+cannot store) is reported with its number and nothing is imported. Records
+get new IDs.
 
 Importing is idempotent: a record the database already holds is skipped,
 and the summary says how many were. A record is recognised as already there

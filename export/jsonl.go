@@ -110,8 +110,8 @@ const MaxLine = 16 << 20
 // ReadJSONL reads records written by the JSON Lines writer, one object per
 // line; blank lines are skipped. Times are returned in UTC and an "attrs"
 // of null as nil. A bad line yields an EINVALID error naming its line number
-// (unknown fields, a missing time or one outside years 1 to 9999 in UTC, attrs that are not an object, trailing
-// data), and the sequence ends there; so does it after a read error. IDs are
+// (unknown fields, a missing time or one outside sidelog.MinTime to
+// sidelog.MaxTime, attrs that are not an object, trailing data), and the sequence ends there; so does it after a read error. IDs are
 // kept as read; a store assigns its own when the records are written.
 func ReadJSONL(r io.Reader) iter.Seq2[sidelog.Record, error] {
 	return func(yield func(sidelog.Record, error) bool) {
@@ -167,6 +167,10 @@ func decodeLine(b []byte) (sidelog.Record, error) {
 	rec.Time = rec.Time.UTC()
 	if y := rec.Time.Year(); y < 1 || y > 9999 {
 		return rec, errors.New(`"time" is out of range`)
+	}
+	if !sidelog.TimeInRange(rec.Time) {
+		return rec, fmt.Errorf(`"time" %s is outside the times a log database can store (%s to %s)`,
+			rec.Time.Format(time.RFC3339), sidelog.MinTime.Format(time.RFC3339), sidelog.MaxTime.Format(time.RFC3339))
 	}
 	return rec, nil
 }

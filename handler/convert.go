@@ -41,6 +41,11 @@ func (c *converter) convert(it *item) sidelog.Record {
 	}
 	c.applyScope(&r, it)
 	c.enc.reset()
+	if t, clamped := sidelog.ClampTime(r.Time); clamped {
+		// Stored as 64-bit nanoseconds, it would wrap to another century.
+		c.enc.attr(slog.String(sidelog.KeyTimeClamped, r.Time.Format(time.RFC3339Nano)))
+		r.Time = t
+	}
 	if c.o.AddSource && it.rec.PC != 0 {
 		c.enc.attr(sourceAttr(it.rec.PC))
 	}

@@ -137,6 +137,10 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	if err := validate(f); err != nil {
 		return 0, err
 	}
+	f, ok := storableTimes(f)
+	if !ok {
+		return 0, nil
+	}
 	rw, fromRollup := rollupWhere(f)
 	defer db.afterRead(ctx)
 	var total int64
@@ -202,6 +206,10 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	}
 	if f.Since.IsZero() || f.Until.IsZero() || step <= 0 {
 		return nil, sidelog.Errorf(sidelog.EINVALID, "a histogram needs since, until and a positive step")
+	}
+	if !sidelog.TimeInRange(f.Since) || !sidelog.TimeInRange(f.Until) {
+		return nil, sidelog.Errorf(sidelog.EINVALID, "a histogram's range must lie between %s and %s",
+			sidelog.MinTime.Format(time.RFC3339), sidelog.MaxTime.Format(time.RFC3339))
 	}
 	n := int64((f.Until.Sub(f.Since) + step - 1) / step)
 	if n > maxBuckets {

@@ -18,6 +18,7 @@ import (
 type Follower struct {
 	db    *DB
 	f     sidelog.Filter
+	none  bool // no record can match f's times
 	marks map[segKey]int64     // the highest rowid looked at, per file
 	seen  map[segKey]fileStamp // each file's size and times when last read
 }
@@ -55,7 +56,8 @@ func (db *DB) Follow(ctx context.Context, f sidelog.Filter) (*Follower, error) {
 	if err := validate(f); err != nil {
 		return nil, err
 	}
-	fl := &Follower{db: db, f: f, marks: map[segKey]int64{}, seen: map[segKey]fileStamp{}}
+	f, ok := storableTimes(f)
+	fl := &Follower{db: db, f: f, none: !ok, marks: map[segKey]int64{}, seen: map[segKey]fileStamp{}}
 	db.refresh()
 	defer db.afterRead(ctx)
 	for _, s := range db.segments() {
@@ -79,6 +81,9 @@ func (fl *Follower) covers(r sidelog.Record) bool {
 // when following began, oldest first.
 func (fl *Follower) Last(ctx context.Context, n int) ([]sidelog.Record, error) {
 	var out []sidelog.Record
+	if fl.none {
+		return nil, nil
+	}
 	page := sidelog.Page{}
 	// Pages grow from small: most calls want a screenful.
 	for size := 16; len(out) < n; size = min(size*4, 1000) {
@@ -106,6 +111,9 @@ func (fl *Follower) Last(ctx context.Context, n int) ([]sidelog.Record, error) {
 // they were written. Records past the limit are returned by the next call.
 func (fl *Follower) Next(ctx context.Context, limit int) ([]sidelog.Record, error) {
 	db := fl.db
+	if fl.none {
+		return nil, nil
+	}
 	db.refresh()
 	defer db.afterRead(ctx)
 	var out []sidelog.Record

@@ -100,6 +100,29 @@ func validate(f sidelog.Filter) error {
 	return nil
 }
 
+// storableTimes narrows f's time bounds to the times a record can have
+// (see sidelog.MinTime), so that no bound wraps around as nanoseconds; it
+// returns false when no record can match.
+func storableTimes(f sidelog.Filter) (sidelog.Filter, bool) {
+	if !f.Since.IsZero() {
+		if f.Since.After(sidelog.MaxTime) {
+			return f, false
+		}
+		if f.Since.Before(sidelog.MinTime) {
+			f.Since = time.Time{}
+		}
+	}
+	if !f.Until.IsZero() {
+		if !f.Until.After(sidelog.MinTime) {
+			return f, false
+		}
+		if f.Until.After(sidelog.MaxTime) {
+			f.Until = time.Time{}
+		}
+	}
+	return f, true
+}
+
 // conditions returns the conditions of f on one segment, as planned by p.
 // Conditions on low-cardinality columns are written with a unary + when
 // common so that SQLite walks the rowid (newest first) instead of sorting
@@ -447,6 +470,10 @@ func (db *DB) Query(ctx context.Context, f sidelog.Filter, p sidelog.Page) (side
 		limit = 50
 	}
 	var res sidelog.Result
+	f, ok := storableTimes(f)
+	if !ok {
+		return res, nil
+	}
 	defer db.afterRead(ctx)
 	afterDay, afterRow := int64(1<<31), int64(1<<62)
 	if p.After.ID != 0 {
@@ -588,6 +615,10 @@ func (db *DB) Scan(ctx context.Context, f sidelog.Filter) iter.Seq2[sidelog.Reco
 	return func(yield func(sidelog.Record, error) bool) {
 		if err := validate(f); err != nil {
 			yield(sidelog.Record{}, err)
+			return
+		}
+		f, ok := storableTimes(f)
+		if !ok {
 			return
 		}
 		days := byDay(db.segmentsFor(f))

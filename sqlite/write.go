@@ -60,6 +60,11 @@ func (db *DB) writeBatchLocked(ctx context.Context, recs []sidelog.Record) error
 		if recs[i].Time.IsZero() {
 			recs[i].Time = now
 		}
+		if !sidelog.TimeInRange(recs[i].Time) {
+			// As nanoseconds it would wrap to another century.
+			return sidelog.Errorf(sidelog.EINVALID, "record %d: time %s is outside the times a log database can store (%s to %s)",
+				i, recs[i].Time.Format(time.RFC3339), sidelog.MinTime.Format(time.RFC3339), sidelog.MaxTime.Format(time.RFC3339))
+		}
 	}
 	// Keep the batch in time order so rowid order stays time order; a
 	// stable sort leaves equal times in arrival order.
