@@ -14,7 +14,9 @@ import (
 func TestCLI_ImportTimesOutOfRange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	line := func(ts string) string { return `{"time":"` + ts + `","level":"INFO","kind":"app","msg":"at ` + ts + `"}` + "\n" }
+	line := func(ts string) string {
+		return `{"time":"` + ts + `","level":"INFO","kind":"app","msg":"at ` + ts + `"}` + "\n"
+	}
 	good := line("1677-09-22T00:00:00Z") + line("2262-04-11T00:00:00Z")
 	for _, bad := range []string{"0001-01-02T00:00:00Z", "1677-01-01T00:00:00Z", "2262-04-12T00:00:00Z", "3000-01-01T00:00:00Z"} {
 		in := filepath.Join(dir, "in.jsonl")

@@ -18,7 +18,7 @@ import (
 type Follower struct {
 	db    *DB
 	f     sidelog.Filter
-	none  bool // no record can match f's times
+	none  bool                 // no record can match f's times
 	marks map[segKey]int64     // the highest rowid looked at, per file
 	seen  map[segKey]fileStamp // each file's size and times when last read
 }
