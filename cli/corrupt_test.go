@@ -35,7 +35,7 @@ func damage(t *testing.T, path string) {
 // shared database: a day file retention has not reached, the newest day's
 // file, and the catalog.
 var corruptCases = []struct{ name, file string }{
-	{"old day file", "logs.db.d/2026-11-17-info.db"},
+	{"old day file", "logs.db.d/2026-11-18-info.db"},
 	{"current day file", "logs.db.d/2026-11-20-info.db"},
 	{"catalog", "logs.db"},
 }
@@ -51,9 +51,9 @@ func TestCLI_CorruptFiles(t *testing.T) {
 		{"query", "--limit", "1000"}, {"stats"}, {"cleanup"}, {"purge", "--user", "7", "--actor", "test"},
 		{"vacuum"}, {"export", "--format", "jsonl"}, {"tail", "-n", "5"},
 	}
-	// A small database (six days) keeps this affordable under -race.
+	// A small database (four day files) keeps this affordable under -race.
 	small := filepath.Join(t.TempDir(), "logs.db")
-	if res := runCLI(t, nil, "gen", "--db", small, "--rows", "300", "--days", "5d", "--end", genEnd, "--users", "20"); res.code != 0 {
+	if res := runCLI(t, nil, "gen", "--db", small, "--rows", "200", "--days", "3d", "--end", genEnd, "--users", "20"); res.code != 0 {
 		t.Fatal(res.stderr)
 	}
 	newDB := func(t *testing.T) string {
