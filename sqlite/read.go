@@ -170,15 +170,23 @@ func conditions(f sidelog.Filter, p plan) *where {
 	if f.Method != "" {
 		w.add("l.method = ?", p.method)
 	}
-	if f.Path != "" {
+	switch {
+	case f.Path != "" && p.pathsQuery != "":
+		w.add("+l.path IN ("+p.pathsQuery+")", p.pathsArgs...)
+	case f.Path != "":
 		w.add(col("path", !p.walkPath)+" IN ("+placeholders(len(p.paths))+")", p.paths...)
 	}
 	if f.Text != "" {
 		// Words in the message, the error, or the attributes.
 		attrs := "l.id IN (SELECT rowid FROM attrs_fts WHERE attrs_fts MATCH ?)"
-		if len(p.msgs) == 0 {
+		switch {
+		case p.msgsQuery != "":
+			in := " IN (" + p.msgsQuery + ")"
+			args := append(append(slices.Clone(p.msgsArgs), p.msgsArgs...), p.textFTS)
+			w.add("(+l.msg"+in+" OR +l.err"+in+" OR "+attrs+")", args...)
+		case len(p.msgs) == 0:
 			w.add(attrs, p.textFTS)
-		} else {
+		default:
 			in := " IN (" + placeholders(len(p.msgs)) + ")"
 			args := append(append(slices.Clone(p.msgs), p.msgs...), p.textFTS)
 			w.add("("+col("msg", !p.walkText)+in+" OR "+col("err", !p.walkText)+in+" OR "+attrs+")", args...)
@@ -220,6 +228,11 @@ type plan struct {
 	// that can match the filter's expression, when they are few enough in
 	// this file to look up (see candidates); "" to walk rowids.
 	cands string
+	// Past maxValues matching values, the ids are not listed: the
+	// condition is a subquery (with its arguments) that SQLite runs once
+	// per statement, and rowids are walked.
+	pathsQuery, msgsQuery string
+	pathsArgs, msgsArgs   []any
 }
 
 // rareFraction is the share of rows below which an index range on level,
@@ -284,10 +297,14 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 		if prefix, ok := strings.CutSuffix(f.Path, "*"); ok {
 			q, args = `SELECT id FROM dict WHERE s >= ? AND s < ?`, []any{prefix, prefix + "\U0010FFFF"}
 		}
-		if p.paths, err = ids(ctx, r, q, args...); err != nil {
+		var many bool
+		if p.paths, many, err = ids(ctx, r, q, args...); err != nil {
 			return p, err
 		}
-		p.walkPath = len(p.paths) >= manyValues
+		if many {
+			p.pathsQuery, p.pathsArgs = q, args
+		}
+		p.walkPath = many || len(p.paths) >= manyValues
 	}
 	if f.Expr != nil {
 		if cq := candidates(f.Expr); cq != "" {
@@ -303,17 +320,22 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 	if f.Text != "" {
 		fq, _ := ftsQuery(f.Text)
 		p.textFTS = fq
-		if p.msgs, err = ids(ctx, r, `SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?`, fq); err != nil {
+		q := `SELECT rowid FROM msgs_fts WHERE msgs_fts MATCH ?`
+		var many bool
+		if p.msgs, many, err = ids(ctx, r, q, fq); err != nil {
 			return p, err
 		}
-		if len(p.msgs) == 0 {
+		if many {
+			p.msgsQuery, p.msgsArgs = q, []any{fq}
+		}
+		if len(p.msgs) == 0 && !many {
 			// Only the attributes can match: skip the file when they don't.
 			n, err := countCandidates(ctx, r, fq)
 			if err != nil || n == 0 {
 				return plan{skip: n == 0}, err
 			}
 		}
-		p.walkText = len(p.msgs) >= manyValues
+		p.walkText = many || len(p.msgs) >= manyValues
 		if !p.walkText && len(p.msgs) > 0 {
 			// A few messages may still be on many rows ("cache miss"):
 			// count up to commonRows of them through the index, and walk
@@ -327,17 +349,24 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 			p.walkText = n >= commonRows
 		}
 	}
-	p.skip = f.Path != "" && len(p.paths) == 0
+	p.skip = f.Path != "" && len(p.paths) == 0 && p.pathsQuery == ""
 	return p, nil
 }
 
 // ids runs a query for dictionary ids, at most maxValues of them; past that
 // the filter matches so much that walking rowids finds matches anyway, and
 // an id list that long would only slow SQLite down, so ids returns nil and
-// an error asking for a narrower filter.
-func ids(ctx context.Context, r queryer, q string, args ...any) ([]any, error) {
-	return idsUpTo(ctx, r, maxValues, q+` LIMIT ?`, append(args, maxValues+1)...)
+// many: the caller then uses the query itself as a subquery.
+func ids(ctx context.Context, r queryer, q string, args ...any) (out []any, many bool, err error) {
+	out, err = idsUpTo(ctx, r, maxValues, q+` LIMIT ?`, append(args, maxValues+1)...)
+	if errors.Is(err, errTooMany) {
+		return nil, true, nil
+	}
+	return out, false, err
 }
+
+// errTooMany is idsUpTo's error past its maximum.
+var errTooMany = errors.New("too many ids")
 
 // idsUpTo runs a query for ids; more than max of them is EINVALID.
 func idsUpTo(ctx context.Context, r queryer, max int, q string, args ...any) ([]any, error) {
@@ -355,7 +384,7 @@ func idsUpTo(ctx context.Context, r queryer, max int, q string, args ...any) ([]
 		out = append(out, id)
 	}
 	if len(out) > max {
-		return nil, sidelog.Errorf(sidelog.EINVALID, "the filter matches more than %d distinct paths or messages in one day: narrow it", maxValues)
+		return nil, errTooMany
 	}
 	return out, rows.Err()
 }
