@@ -46,7 +46,9 @@ func (db *DB) asideName(path string) string {
 
 // moveAside renames path, and its WAL and shared-memory files, to aside.
 func moveAside(path, aside string) error {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+	// The WAL goes first: left behind by a kill, it would be applied to
+	// the new file that takes the name.
+	for _, suffix := range []string{"-wal", "-shm", "-journal", ""} {
 		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("set aside %s: %w", filepath.Base(path), err)
 		}

@@ -123,6 +123,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.removeStaleRewrites(false)
 	if err := db.flushEvents(ctx); err != nil {
 		db.Close()
 		return nil, err

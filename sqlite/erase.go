@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sidelog/sidelog"
 )
@@ -87,14 +86,6 @@ func (db *DB) Erase(ctx context.Context, e Erasure, actor string) (int64, error)
 	if err := e.validate(); err != nil {
 		return 0, err
 	}
-	var total int64
-	for _, s := range db.segments() {
-		n, err := db.eraseSegment(ctx, s, e)
-		if err = db.survive(s, err); err != nil {
-			return total, err
-		}
-		total += n
-	}
 	who := "user " + e.UserID
 	switch {
 	case e.TenantID != "":
@@ -102,15 +93,33 @@ func (db *DB) Erase(ctx context.Context, e Erasure, actor string) (int64, error)
 	case e.UserID == "":
 		who = "a person"
 	}
+	// The intent is recorded before anything is erased, so that a purge
+	// cut short (a kill, a crash) still leaves its trace; running it
+	// again erases the rest.
+	event := func(msg string) error {
+		ev := sidelog.Record{Time: db.opts.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog", Message: msg, UserID: actor}
+		if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
+			return fmt.Errorf("record purge event: %w", err)
+		}
+		return nil
+	}
+	if err := event("purge of the records of " + who + " started"); err != nil {
+		return 0, err
+	}
+	var total int64
+	defer db.afterRead(ctx)
+	for _, s := range db.segments() {
+		n, err := db.eraseSegment(ctx, s, e)
+		if err = db.survive(s, err); err != nil {
+			return total, err
+		}
+		total += n
+	}
 	msg := fmt.Sprintf("purged %d records of %s", total, who)
 	if n := len(e.Terms) + len(e.IPs); n > 0 {
 		msg += fmt.Sprintf(" (and records mentioning %d of their identifiers)", n)
 	}
-	ev := sidelog.Record{Time: time.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog", Message: msg, UserID: actor}
-	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
-		return total, fmt.Errorf("record purge event: %w", err)
-	}
-	return total, nil
+	return total, event(msg)
 }
 
 func (db *DB) eraseSegment(ctx context.Context, s *segment, e Erasure) (int64, error) {

@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -27,6 +30,8 @@ type CleanupReport struct {
 	// not read them yet (Retention.KeepUnshipped); Lost counts records
 	// removed before a follower read them.
 	Held, Lost int64
+
+	announced bool // the run's security event is written
 }
 
 // Cleanup applies the retention policy as of now. Day files whose every
@@ -41,6 +46,9 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 	}
 	db.cleanMu.Lock()
 	defer db.cleanMu.Unlock()
+	if !dryRun {
+		db.removeStaleRewrites(true)
+	}
 	start := time.Now()
 	rep := CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
 	h, err := db.newHold(ctx, pol)
@@ -65,6 +73,14 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 		}
 	}
 	rep.BytesAfter, rep.Elapsed = db.Size(), time.Since(start)
+	if rep.announced {
+		ev := sidelog.Record{Time: db.opts.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog",
+			Message: fmt.Sprintf("retention cleanup removed %d records (%d day files deleted, %d rewritten)",
+				rep.Removed, rep.SegmentsDropped, rep.SegmentsRewritten)}
+		if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
+			return rep, fmt.Errorf("record cleanup event: %w", err)
+		}
+	}
 	return rep, nil
 }
 
@@ -181,7 +197,9 @@ func (db *DB) drop(s *segment) error {
 	}
 	s.dropped = true
 	db.forget(s)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
+	// The WAL goes first: left alone by a kill, it would be applied to a
+	// new file of the same name.
+	for _, suffix := range []string{"-wal", "-shm", ""} {
 		if err := os.Remove(s.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("drop %s: %w", filepath.Base(s.path), err)
 		}
@@ -204,7 +222,7 @@ func (db *DB) rewrite(ctx context.Context, s *segment, expired string, args []an
 	if err != nil {
 		return 0, err
 	}
-	tmp := s.path + ".rewrite"
+	tmp := fmt.Sprintf("%s%s%d", s.path, rewriteMarker, os.Getpid())
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(tmp + suffix)
 	}
@@ -377,4 +395,59 @@ func (db *DB) StartRetention(interval time.Duration, report func(CleanupReport, 
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// rewriteMarker and the writing process's id follow a day file's name in
+// the name of its rewrite in progress.
+const rewriteMarker = ".rewrite-"
+
+// removeStaleRewrites deletes the rewrites in progress left by a cleanup
+// that was killed (its process is gone, or, with own, it is this one: the
+// caller holds cleanMu), and the WAL files left without their database by
+// a kill in the middle of a drop.
+func (db *DB) removeStaleRewrites(own bool) {
+	ents, err := os.ReadDir(db.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if base, ok := strings.CutSuffix(name, "-wal"); ok && !exists(filepath.Join(db.dir, base)) {
+			os.Remove(filepath.Join(db.dir, name))
+			os.Remove(filepath.Join(db.dir, base+"-shm"))
+			continue
+		}
+		i := strings.LastIndex(name, rewriteMarker)
+		if i < 0 {
+			continue
+		}
+		num, _, _ := strings.Cut(name[i+len(rewriteMarker):], "-") // -wal, -shm, -journal
+		pid, err := strconv.Atoi(num)
+		if err != nil || (pid == os.Getpid() && !own) || (pid != os.Getpid() && processAlive(pid)) {
+			continue
+		}
+		os.Remove(filepath.Join(db.dir, name))
+	}
+}
+
+// processAlive reports whether a process with the id runs (where signal 0
+// cannot tell, it says no).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
+}
+
+// announce records, once per run and before the first record is removed,
+// that a cleanup is removing records: a run cut short leaves this trace.
+func (db *DB) announce(ctx context.Context, rep *CleanupReport) error {
+	if rep.announced {
+		return nil
+	}
+	rep.announced = true
+	ev := sidelog.Record{Time: db.opts.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog",
+		Message: "retention cleanup started: removing expired records"}
+	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
+		return fmt.Errorf("record cleanup event: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,184 @@
+package sqlite_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/sqlite"
+)
+
+// killNow is the clock of the maintenance runs the kill tests interrupt.
+var killNow = time.Date(2026, 11, 27, 10, 17, 0, 0, time.UTC)
+
+// killPolicy expires whole day files and parts of others, so that cleanup
+// both deletes and rewrites files.
+func killPolicy() sidelog.Retention {
+	pol := sidelog.DefaultRetention()
+	pol.MaxAge = [4]time.Duration{2*sidelog.Day + 6*time.Hour, 4*sidelog.Day + 12*time.Hour, 7 * sidelog.Day, 8 * sidelog.Day}
+	pol.AuditAge = 9 * sidelog.Day
+	return pol
+}
+
+// killUser is the user the purge kill test erases.
+const killUser = "7"
+
+// TestKillChild is the process the kill tests start and kill: it runs
+// one maintenance command on the database named in its environment.
+func TestKillChild(t *testing.T) {
+	mode, path := os.Getenv("SIDELOG_KILL_CHILD"), os.Getenv("SIDELOG_KILL_DB")
+	if mode == "" {
+		t.Skip("run by the kill tests")
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	switch mode {
+	case "cleanup":
+		_, err = db.Cleanup(ctx, killPolicy(), killNow, false)
+	case "purge":
+		_, err = db.Purge(ctx, killUser, "", "kill test")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runChild runs TestKillChild in a new process; with kill, it sends
+// SIGKILL after that long. It returns how long the child ran.
+func runChild(t *testing.T, mode, path string, kill time.Duration) time.Duration {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SIDELOG_KILL_CHILD="+mode, "SIDELOG_KILL_DB="+path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if kill > 0 {
+		timer := time.AfterFunc(kill, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+	}
+	err := cmd.Wait()
+	if kill == 0 && err != nil {
+		t.Fatalf("%s child: %v\n%s", mode, err, out.String())
+	}
+	return time.Since(start)
+}
+
+// killLoop kills a maintenance child 20 times at random points of its
+// run (measured first on a copy), then runs it to completion.
+func killLoop(t *testing.T, mode, path string) {
+	t.Helper()
+	probe := filepath.Join(t.TempDir(), "probe.db")
+	if err := os.CopyFS(filepath.Dir(probe), os.DirFS(filepath.Dir(path))); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(filepath.Join(filepath.Dir(probe), filepath.Base(path)), probe)
+	os.Rename(filepath.Join(filepath.Dir(probe), filepath.Base(path)+".d"), probe+".d")
+	full := runChild(t, mode, probe, 0)
+	t.Logf("an uninterrupted %s child runs %v", mode, full)
+	for range 20 {
+		runChild(t, mode, path, time.Duration(rand.Int64N(int64(full))))
+	}
+	runChild(t, mode, path, 0)
+}
+
+// mustCheck fails the test unless check finds nothing wrong.
+func mustCheck(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	if probs, err := db.Check(context.Background()); err != nil || len(probs) > 0 {
+		t.Errorf("check: %v %v", probs, err)
+	}
+}
+
+// TestDB_CleanupKilled kills cleanup 20 times at random points; run again
+// to completion, it must leave exactly the records the policy keeps, no
+// file of a rewrite in progress, a sound database, and a record of the
+// runs that were cut short.
+func TestDB_CleanupKilled(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "logs.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := MustGenerate(t, db, scaled(4000), killNow.Add(-time.Hour), 10*sidelog.Day)
+	db.Close()
+	var want int64
+	for _, r := range recs {
+		if !expired(r, killPolicy(), killNow) {
+			want++
+		}
+	}
+	killLoop(t, "cleanup", path)
+
+	if m, _ := filepath.Glob(path + ".d/*.rewrite*"); len(m) > 0 {
+		t.Errorf("left behind: %v", m)
+	}
+	db, err = sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := db.Count(ctx, sidelog.Filter{Until: killNow}); n != want || err != nil {
+		t.Errorf("%d records left (%v), want %d", n, err, want)
+	}
+	mustCheck(t, db)
+	started, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}, Since: killNow, Text: `"retention cleanup started"`})
+	if started < 2 {
+		t.Errorf("%d cleanup runs recorded as started, want the interrupted ones too", started)
+	}
+}
+
+// TestDB_PurgeKilled kills purge 20 times at random points; run again to
+// completion, it must have erased exactly the user's records, and every
+// run, finished or not, is recorded as a security event.
+func TestDB_PurgeKilled(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "logs.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := MustGenerate(t, db, scaled(4000), killNow.Add(-time.Hour), 10*sidelog.Day)
+	db.Close()
+	var others int64
+	for _, r := range recs {
+		if r.UserID != killUser {
+			others++
+		}
+	}
+	killLoop(t, "purge", path)
+
+	db, err = sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := db.Count(ctx, sidelog.Filter{UserID: killUser, Until: killNow}); n != 0 || err != nil {
+		t.Errorf("%d records of the user left (%v)", n, err)
+	}
+	if n, err := db.Count(ctx, sidelog.Filter{Until: killNow}); n != others || err != nil {
+		t.Errorf("%d other records (%v), want %d", n, err, others)
+	}
+	mustCheck(t, db)
+	sec := sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}, Since: killNow, UserID: "kill test"}
+	started, _ := db.Count(ctx, sidelog.Filter{Kinds: sec.Kinds, Since: sec.Since, UserID: sec.UserID, Text: `"purge of the records of user 7 started"`})
+	done, _ := db.Count(ctx, sidelog.Filter{Kinds: sec.Kinds, Since: sec.Since, UserID: sec.UserID, Text: "purged"})
+	if started < done || done < 1 || started < 2 {
+		t.Errorf("security events: %d purges started, %d finished; want every run recorded", started, done)
+	}
+}
