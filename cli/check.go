@@ -11,8 +11,10 @@ var checkCommand = &command{
 	usage: `usage: sidelog check [--db PATH]
 
 Runs SQLite's integrity check on the catalog and every day file, and the
-full-text index's own check on every day file. Prints "ok" and exits 0
-when the database is sound; otherwise prints each problem and exits 1.
+full-text index's own check on every day file, and lists the damaged
+files set aside (NAME.corrupt-TIME) that are still there. Prints "ok" and
+exits 0 when the database is sound; otherwise prints each problem and
+exits 1.
 
 Examples:
   sidelog check --db logs.db && echo sound

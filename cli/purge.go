@@ -23,10 +23,12 @@ the person's own: every record from them is erased.
 
 The freed space is overwritten, the full-text index is merged so that it no
 longer holds the erased words, and the WAL is truncated: afterwards no file
-of the database holds the erased text. The erasure is recorded as a
-security event naming the actor (default: "cli:" and $USER, or $LOGNAME,
-or the name of the process's user id) and the user id,
-never the e-mail, name or addresses.
+of the database holds the erased text. The erasure is recorded as
+security events naming the actor (default: "cli:" and $USER, or $LOGNAME,
+or the name of the process's user id) and the user id, never the e-mail,
+name or addresses: one when it starts, one with the count when it is done.
+A purge cut short (killed, a crash) leaves the first; running it again
+erases the rest.
 
 Examples:
   sidelog purge --db logs.db --user 42 --dry-run

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -64,15 +65,27 @@ func (c *CLI) runTail(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeDB(db, &err)
+	if !*follow {
+		recs, err := lastRecords(ctx, db, f, *n)
+		if err == nil {
+			err = printAll(out, recs)
+		}
+		return closeAfter(out, err)
+	}
+	// Following reads every day file's high-water mark first (a file per
+	// day and class: a second for a few hundred files).
 	fl, err := db.Follow(ctx, f)
 	if err != nil {
+		if ctx.Err() != nil {
+			return out.Close() // interrupted while starting
+		}
 		return err
 	}
 	recs, err := fl.Last(ctx, *n)
 	if err == nil {
 		err = printAll(out, recs)
 	}
-	if err != nil || !*follow {
+	if err != nil {
 		return closeAfter(out, err)
 	}
 	t := time.NewTicker(c.PollInterval)
@@ -94,6 +107,27 @@ func (c *CLI) runTail(ctx context.Context, args []string) (err error) {
 			return closeAfter(out, err)
 		}
 	}
+}
+
+// lastRecords returns the newest n records matching f, oldest first.
+func lastRecords(ctx context.Context, db sidelog.Reader, f sidelog.Filter, n int) ([]sidelog.Record, error) {
+	var recs []sidelog.Record
+	page := sidelog.Page{}
+	// Pages grow from small: most calls want a screenful.
+	for size := 16; len(recs) < n; size = min(size*4, 1000) {
+		page.Limit = min(n-len(recs), size)
+		res, err := db.Query(ctx, f, page)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, res.Records...)
+		if res.Next == (sidelog.Cursor{}) {
+			break
+		}
+		page.After = res.Next
+	}
+	slices.Reverse(recs)
+	return recs, nil
 }
 
 // printAll prints recs and flushes the output.

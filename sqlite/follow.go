@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -60,13 +61,27 @@ func (db *DB) Follow(ctx context.Context, f sidelog.Filter) (*Follower, error) {
 	fl := &Follower{db: db, f: f, none: !ok, marks: map[segKey]int64{}, seen: map[segKey]fileStamp{}}
 	db.refresh()
 	defer db.afterRead(ctx)
-	for _, s := range db.segments() {
-		st := stampOf(s.path)
-		m, err := s.maxID(ctx)
-		if err = db.survive(s, ignoreGone(err)); err != nil {
-			return nil, err
+	// Opening each file is most of the cost: a few at a time.
+	segs := db.segments()
+	marks, stamps, errs := make([]int64, len(segs)), make([]fileStamp, len(segs)), make([]error, len(segs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, s := range segs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			stamps[i] = stampOf(s.path)
+			m, err := s.maxID(ctx)
+			marks[i], errs[i] = m, db.survive(s, ignoreGone(err))
+		}()
+	}
+	wg.Wait()
+	for i, s := range segs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		fl.marks[s.segKey], fl.seen[s.segKey] = m, st
+		fl.marks[s.segKey], fl.seen[s.segKey] = marks[i], stamps[i]
 	}
 	return fl, nil
 }
