@@ -82,8 +82,8 @@ func TestCLI_Purge(t *testing.T) {
 	if got := count(t, db, "user:7"); got != 0 {
 		t.Errorf("%d records of user 7 left, want 0", got)
 	}
-	if got := count(t, db, "kind:security user:cli:operator"); got != 1 {
-		t.Errorf("%d purge events by cli:operator, want 1", got)
+	if got := count(t, db, "kind:security user:cli:operator"); got != 2 {
+		t.Errorf("%d purge events by cli:operator, want 2 (started, done)", got)
 	}
 	if n == 0 {
 		t.Error("the generated database has no records of user 7")

@@ -377,8 +377,8 @@ func TestShipper_PurgedNeverShipped(t *testing.T) {
 			t.Fatalf("purged record %q shipped", r.rec.Body.GetStringValue())
 		}
 	}
-	if len(got) != 70-10+1 { // 10 purged, 1 purge event
-		t.Fatalf("received %d, want 61", len(got))
+	if len(got) != 70-10+2 { // 10 purged, 2 purge events (started, done)
+		t.Fatalf("received %d, want 62", len(got))
 	}
 }
 

@@ -137,13 +137,14 @@ func TestDB_Purge(t *testing.T) {
 	if res, _ := db.Query(ctx, sidelog.Filter{Text: "quokka"}, sidelog.Page{}); len(res.Records) != 0 {
 		t.Errorf("purged message still found by text search")
 	}
-	// The rollup follows: total count = before - purged + the security event.
-	if c, _ := db.Count(ctx, sidelog.Filter{}); c != total-n+1 {
-		t.Errorf("count %d, want %d", c, total-n+1)
+	// The rollup follows: total count = before - purged + the security
+	// events (started, done).
+	if c, _ := db.Count(ctx, sidelog.Filter{}); c != total-n+2 {
+		t.Errorf("count %d, want %d", c, total-n+2)
 	}
 	ev, err := db.Query(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}, UserID: "admin"}, sidelog.Page{})
-	if err != nil || len(ev.Records) != 1 {
-		t.Errorf("purge event: %+v, %v", ev, err)
+	if err != nil || len(ev.Records) != 2 || !strings.HasPrefix(ev.Records[0].Message, "purged ") || !strings.HasSuffix(ev.Records[1].Message, " started") {
+		t.Errorf("purge events: %+v, %v", ev, err)
 	}
 	MustWrite(t, db, []sidelog.Record{{Time: now, UserID: "8", Message: "secret note for quokka"}})
 	if res, _ := db.Query(ctx, sidelog.Filter{Text: "quokka"}, sidelog.Page{}); len(res.Records) != 1 || res.Records[0].Message != "secret note for quokka" {
