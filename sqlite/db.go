@@ -57,8 +57,9 @@ type DB struct {
 	catMu   sync.RWMutex // guards catalog, replaced when set aside
 	catalog *sql.DB
 
-	mu   sync.Mutex // guards segs
-	segs map[segKey]*segment
+	mu        sync.Mutex // guards segs, refreshed
+	segs      map[segKey]*segment
+	refreshed time.Time // when the segment directory was last listed
 
 	wmu      sync.Mutex      // serialises writers; guards nextSeq, seqFloor
 	nextSeq  map[int64]int64 // by day: the next rowid, shared by the day's files
@@ -222,6 +223,7 @@ func (db *DB) loadSegments() error {
 	if err != nil {
 		return fmt.Errorf("list segments: %w", err)
 	}
+	db.refreshed = time.Now()
 	for _, e := range ents {
 		k, ok := parseSegmentName(e.Name())
 		if !ok {

@@ -188,6 +188,18 @@ func (s *segment) after(ctx context.Context, f sidelog.Filter, lo, hi int64, lim
 	return out, classify(err)
 }
 
+// refreshEvery refreshes the list of day files when the last refresh is
+// older than d: a process that only reads (sidelog serve, a query running
+// beside the application) sees the files another process creates.
+func (db *DB) refreshEvery(d time.Duration) {
+	db.mu.Lock()
+	due := time.Since(db.refreshed) > d
+	db.mu.Unlock()
+	if due {
+		db.refresh()
+	}
+}
+
 // refresh adds the day files created since the store was opened, by this
 // process or another, to the segments it reads.
 func (db *DB) refresh() {
@@ -197,6 +209,7 @@ func (db *DB) refresh() {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	db.refreshed = time.Now()
 	for _, e := range ents {
 		if k, ok := parseSegmentName(e.Name()); ok && db.segs[k] == nil {
 			db.segs[k] = newSegment(db, k)

@@ -437,6 +437,7 @@ func classLevelRange(c int) (lo, hi slog.Level) {
 // segmentsFor returns the segments that may hold records of f, newest day
 // first.
 func (db *DB) segmentsFor(f sidelog.Filter) []*segment {
+	db.refreshEvery(time.Second)
 	var out []*segment
 	for _, s := range db.segments() {
 		if !f.Since.IsZero() && s.day < dayOf(f.Since.UnixNano()) {
