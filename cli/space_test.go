@@ -229,7 +229,7 @@ func TestCLI_ActorWithoutUser(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stdout, "by cli:"+u.Username+")") {
 		t.Errorf("purge without $USER:\n%s%s", res.stdout, res.stderr)
 	}
-	if got := count(t, db, "kind:security user:cli:"+u.Username); got != 1 {
-		t.Errorf("%d security events by cli:%s, want 1", got, u.Username)
+	if got := count(t, db, "kind:security user:cli:"+u.Username); got != 2 {
+		t.Errorf("%d security events by cli:%s, want 2 (purge started, done)", got, u.Username)
 	}
 }

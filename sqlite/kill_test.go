@@ -104,8 +104,7 @@ func mustCheck(t *testing.T, db *sqlite.DB) {
 
 // TestDB_CleanupKilled kills cleanup 20 times at random points; run again
 // to completion, it must leave exactly the records the policy keeps, no
-// file of a rewrite in progress, a sound database, and a record of the
-// runs that were cut short.
+// file of a rewrite in progress, and a sound database.
 func TestDB_CleanupKilled(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "logs.db")
@@ -136,10 +135,6 @@ func TestDB_CleanupKilled(t *testing.T) {
 		t.Errorf("%d records left (%v), want %d", n, err, want)
 	}
 	mustCheck(t, db)
-	started, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}, Since: killNow, Text: `"retention cleanup started"`})
-	if started < 2 {
-		t.Errorf("%d cleanup runs recorded as started, want the interrupted ones too", started)
-	}
 }
 
 // TestDB_PurgeKilled kills purge 20 times at random points; run again to

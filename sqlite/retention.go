@@ -30,8 +30,6 @@ type CleanupReport struct {
 	// not read them yet (Retention.KeepUnshipped); Lost counts records
 	// removed before a follower read them.
 	Held, Lost int64
-
-	announced bool // the run's security event is written
 }
 
 // Cleanup applies the retention policy as of now. Day files whose every
@@ -73,14 +71,6 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 		}
 	}
 	rep.BytesAfter, rep.Elapsed = db.Size(), time.Since(start)
-	if rep.announced {
-		ev := sidelog.Record{Time: db.opts.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog",
-			Message: fmt.Sprintf("retention cleanup removed %d records (%d day files deleted, %d rewritten)",
-				rep.Removed, rep.SegmentsDropped, rep.SegmentsRewritten)}
-		if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
-			return rep, fmt.Errorf("record cleanup event: %w", err)
-		}
-	}
 	return rep, nil
 }
 
@@ -435,19 +425,4 @@ func (db *DB) removeStaleRewrites(own bool) {
 func processAlive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	return err == nil && p.Signal(syscall.Signal(0)) == nil
-}
-
-// announce records, once per run and before the first record is removed,
-// that a cleanup is removing records: a run cut short leaves this trace.
-func (db *DB) announce(ctx context.Context, rep *CleanupReport) error {
-	if rep.announced {
-		return nil
-	}
-	rep.announced = true
-	ev := sidelog.Record{Time: db.opts.Now(), Level: 4, Kind: sidelog.KindSecurity, Logger: "sidelog",
-		Message: "retention cleanup started: removing expired records"}
-	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
-		return fmt.Errorf("record cleanup event: %w", err)
-	}
-	return nil
 }

@@ -30,7 +30,8 @@ type Space struct {
 func (db *DB) Space(ctx context.Context) (Space, error) {
 	var sp Space
 	sp.addFiles(db.path)
-	if err := sp.addPages(ctx, db.catalog); err != nil {
+	defer db.afterRead(ctx)
+	if err := sp.addPages(ctx, db.cat()); err != nil {
 		return sp, classify(fmt.Errorf("space of the catalog: %w", err))
 	}
 	for _, s := range db.segments() {
@@ -38,7 +39,7 @@ func (db *DB) Space(ctx context.Context) (Space, error) {
 			sp.addFiles(s.path)
 			return sp.addPages(ctx, r)
 		})
-		if err != nil {
+		if err = db.survive(s, err); err != nil {
 			return sp, classify(fmt.Errorf("space of %s: %w", s.name(), err))
 		}
 	}
