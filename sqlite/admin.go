@@ -100,6 +100,13 @@ func (db *DB) Delete(ctx context.Context, f sidelog.Filter, actor string) (int64
 // deleteInSegment deletes the segment's rows with the given rowids under
 // the write locks, with secure_delete on.
 func (db *DB) deleteInSegment(ctx context.Context, s *segment, rowids []int64) (int64, error) {
+	return db.removeInSegment(ctx, s, "delete in", func() (int64, error) { return s.deleteRowids(ctx, rowids) })
+}
+
+// removeInSegment runs remove, which deletes rows of s, under the database's
+// and the segment's write locks with the writer open, then drops the
+// writer's cached string ids (the strings may be gone) and its class counts.
+func (db *DB) removeInSegment(ctx context.Context, s *segment, verb string, remove func() (int64, error)) (int64, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	s.wlock.Lock()
@@ -110,12 +117,10 @@ func (db *DB) deleteInSegment(ctx context.Context, s *segment, rowids []int64) (
 	if err := s.openWriter(ctx); err != nil {
 		return 0, err
 	}
-	n, err := s.deleteRowids(ctx, rowids)
-	// Deleted messages and strings may be gone: the writer's cached ids
-	// with them.
+	n, err := remove()
 	s.forgetCaches()
 	if err != nil {
-		return 0, classify(fmt.Errorf("delete in %s: %w", s.name(), err))
+		return 0, classify(fmt.Errorf("%s %s: %w", verb, s.name(), err))
 	}
 	s.resetCounts()
 	return n, nil

@@ -123,25 +123,7 @@ func (db *DB) Erase(ctx context.Context, e Erasure, actor string) (int64, error)
 }
 
 func (db *DB) eraseSegment(ctx context.Context, s *segment, e Erasure) (int64, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	s.wlock.Lock()
-	defer s.wlock.Unlock()
-	if s.dropped {
-		return 0, nil
-	}
-	if err := s.openWriter(ctx); err != nil {
-		return 0, err
-	}
-	n, err := s.erase(ctx, e)
-	// Erased messages and strings may be gone: the writer's cached ids
-	// with them.
-	s.forgetCaches()
-	if err != nil {
-		return 0, classify(fmt.Errorf("purge %s: %w", s.name(), err))
-	}
-	s.resetCounts()
-	return n, nil
+	return db.removeInSegment(ctx, s, "purge", func() (int64, error) { return s.erase(ctx, e) })
 }
 
 // erase deletes the selected rows in one transaction, keeping the rollup
