@@ -1,6 +1,7 @@
 package sidelog
 
 import (
+	"cmp"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -182,7 +183,7 @@ func (t *Term) Match(r *Record) bool {
 	case "level":
 		return t.any(func(v string) bool {
 			l, err := parseLevel(v)
-			return err == nil && compareInt(int64(r.Level), t.Op, int64(l))
+			return err == nil && compare(int64(r.Level), t.Op, int64(l))
 		})
 	case "kind":
 		return t.any(func(v string) bool { return r.Kind.String() == v })
@@ -192,12 +193,12 @@ func (t *Term) Match(r *Record) bool {
 				return lo <= r.Status && r.Status <= hi
 			}
 			n, err := strconv.Atoi(v)
-			return err == nil && compareInt(int64(r.Status), t.Op, int64(n))
+			return err == nil && compare(int64(r.Status), t.Op, int64(n))
 		})
 	case "duration":
 		return r.Duration != 0 && t.any(func(v string) bool {
 			d, err := time.ParseDuration(v)
-			return err == nil && compareInt(int64(r.Duration), t.Op, int64(d))
+			return err == nil && compare(int64(r.Duration), t.Op, int64(d))
 		})
 	}
 	get := stringColumns[t.Field]
@@ -209,7 +210,7 @@ func (t *Term) Match(r *Record) bool {
 		if (t.Field == "path" || t.Field == "route") && t.Op == ":" {
 			return matchPath(got, v)
 		}
-		return compareString(got, t.Op, v)
+		return compare(got, t.Op, v)
 	})
 }
 
@@ -222,39 +223,8 @@ func (t *Term) any(fn func(string) bool) bool {
 	return false
 }
 
-func compareInt(a int64, op string, b int64) bool {
-	switch op {
-	case ":":
-		return a == b
-	case ">":
-		return a > b
-	case ">=":
-		return a >= b
-	case "<":
-		return a < b
-	case "<=":
-		return a <= b
-	}
-	return false
-}
-
-func compareString(a, op, b string) bool {
-	switch op {
-	case ":":
-		return a == b
-	case ">":
-		return a > b
-	case ">=":
-		return a >= b
-	case "<":
-		return a < b
-	case "<=":
-		return a <= b
-	}
-	return false
-}
-
-func compareFloat(a float64, op string, b float64) bool {
+// compare applies a query operator (":" is equality) to two ordered values.
+func compare[T cmp.Ordered](a T, op string, b T) bool {
 	switch op {
 	case ":":
 		return a == b
@@ -294,9 +264,9 @@ func AttrValueMatches(v AttrValue, op, want string) bool {
 		return v.Text == want || (isNum && v.Kind == AttrNumber && v.Num == n)
 	}
 	if isNum {
-		return v.Kind == AttrNumber && compareFloat(v.Num, op, n)
+		return v.Kind == AttrNumber && compare(v.Num, op, n)
 	}
-	return v.Kind == AttrString && compareString(v.Text, op, want)
+	return v.Kind == AttrString && compare(v.Text, op, want)
 }
 
 // MatchText reports whether the full-text query text (words, prefix*
