@@ -21,6 +21,8 @@ var Audited = audit.MustRegistry(
 		Refs: map[string]string{"user": "user_id", "org": "org_id"}},
 	audit.Model{Entity: "project", Table: "projects", Key: []string{"id"}, Tenant: "org_id",
 		Ignore: []string{"updated_at"}, Refs: map[string]string{"org": "org_id"}},
+	audit.Model{Entity: "log_viewer", Table: "log_viewers", Key: []string{"user_id"},
+		Refs: map[string]string{"user": "user_id"}},
 )
 
 // actorOf returns who acts in ctx: the audit actor set by a command, or the

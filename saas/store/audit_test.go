@@ -227,6 +227,19 @@ func testAuditModels(t *testing.T, dialect string) {
 	r.expect(t, "superuser grant", want{entity: "user", id: bid, action: "update", actor: "user " + aid, request: "req-1",
 		diff: map[string]string{"is_superuser": map[string]string{store.Postgres: "false -> true", store.SQLite: "0 -> 1"}[dialect]}})
 
+	// The log viewer grant and its removal; granting twice is a no-op.
+	for _, grant := range []bool{true, true, false} {
+		if err := r.db.SetLogViewer(asAlice, bob.ID, grant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gotGrant := r.take(t)
+	if len(gotGrant) != 2 || gotGrant[0].Action != "create" || gotGrant[1].Action != "delete" ||
+		gotGrant[0].Entity != "log_viewer" || gotGrant[0].EntityID != bid || gotGrant[0].Actor != "user "+aid ||
+		gotGrant[0].RequestID != "req-1" || fmt.Sprint(gotGrant[0].Refs) != "[user "+bid+"]" {
+		t.Errorf("log viewer grant and removal: %+v", gotGrant)
+	}
+
 	if err := r.db.RemoveMember(asAlice, org.ID, bob.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +269,7 @@ func testAuditModels(t *testing.T, dialect string) {
 	for _, h := range hist {
 		seq = append(seq, h.Action+" "+h.Entity)
 	}
-	if got, want := fmt.Sprint(seq), "[delete membership update user update user update membership create membership create user]"; got != want {
+	if got, want := fmt.Sprint(seq), "[delete membership delete log_viewer create log_viewer update user update user update membership create membership create user]"; got != want {
 		t.Errorf("bob's history: %s, want %s", got, want)
 	}
 	hist, err = audit.History(ctx, r.logs, audit.HistoryQuery{Entity: "org", ID: oid})

@@ -17,19 +17,27 @@ func (db *DB) IsLogViewer(ctx context.Context, userID int64) (bool, error) {
 	return n > 0, nil
 }
 
-// SetLogViewer implements saas.LogAccessService.
+// SetLogViewer implements saas.LogAccessService. The grant and its
+// removal are audited (entity log_viewer, in the user's history too).
 func (db *DB) SetLogViewer(ctx context.Context, userID int64, grant bool) error {
 	if _, err := db.FindUserByID(ctx, userID); err != nil {
 		return err
 	}
-	var err error
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("set log viewer grant: %w", err)
+	}
+	defer tx.Rollback()
 	if grant {
-		_, err = db.db.ExecContext(ctx, `INSERT INTO log_viewers (user_id, granted_at) VALUES ($1, $2)
+		_, err = tx.ExecContext(ctx, `INSERT INTO log_viewers (user_id, granted_at) VALUES ($1, $2)
 			ON CONFLICT (user_id) DO NOTHING`, userID, db.now())
 	} else {
-		_, err = db.db.ExecContext(ctx, `DELETE FROM log_viewers WHERE user_id = $1`, userID)
+		_, err = tx.ExecContext(ctx, `DELETE FROM log_viewers WHERE user_id = $1`, userID)
 	}
 	if err != nil {
+		return fmt.Errorf("set log viewer grant: %w", err)
+	}
+	if err := db.commit(ctx, tx); err != nil {
 		return fmt.Errorf("set log viewer grant: %w", err)
 	}
 	return nil
