@@ -175,7 +175,7 @@ func fillRowids(ctx context.Context, conn *sql.Conn, rowids []int64) error {
 func isEmptyFilter(f sidelog.Filter) bool {
 	return f.MinLevel == nil && f.MaxLevel == nil && f.Since.IsZero() && f.Until.IsZero() && len(f.Kinds) == 0 &&
 		f.Logger == "" && f.RequestID == "" && f.TraceID == "" && f.UserID == "" && f.TenantID == "" &&
-		f.Method == "" && f.Path == "" && f.ClientIP == "" && f.MinStatus == 0 && f.MaxStatus == 0 && f.Text == ""
+		f.Method == "" && f.Path == "" && f.ClientIP == "" && f.MinStatus == 0 && f.MaxStatus == 0 && f.Text == "" && f.Expr == nil
 }
 
 // Sizes splits the bytes on disk by what they hold.
