@@ -3,6 +3,7 @@ module github.com/sidelog/sidelog
 go 1.26.8
 
 require (
+	github.com/getsentry/sentry-go v0.46.2
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/parquet-go/parquet-go v0.32.0

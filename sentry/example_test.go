@@ -19,7 +19,7 @@ func ExampleNew() {
 	got := make(chan string, 1)
 	bugsink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		got <- fmt.Sprintf("%s %v", r.URL.Path, strings.Contains(string(body), `"formatted":"payment failed"`))
+		got <- fmt.Sprintf("%s %v", r.URL.Path, strings.Contains(string(body), `"message":"payment failed"`))
 	}))
 	defer bugsink.Close()
 	dsn := strings.Replace(bugsink.URL, "http://", "http://publickey@", 1) + "/1"

@@ -1,20 +1,29 @@
+// Package sentry forwards error records of log/slog to Sentry, or to a
+// Sentry-compatible tracker (Bugsink, GlitchTip), through the official
+// SDK, github.com/getsentry/sentry-go.
+//
+// Handler wraps another slog.Handler: every record goes to the wrapped
+// handler as before, and records at or above a level (error by default)
+// are also turned into Sentry events and handed to the SDK's HTTP
+// transport, which sends them from one background goroutine. Its queue is
+// bounded: when the tracker is slow or down, events are dropped and
+// counted, and logging never waits for the network.
+//
+// The package is the only one in sidelog that imports the SDK: a service
+// that uses the handler and the store without it does not compile it in.
 package sentry
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	sentrygo "github.com/getsentry/sentry-go"
 
 	"github.com/sidelog/sidelog"
 )
@@ -24,7 +33,8 @@ type Options struct {
 	// Level is the lowest level forwarded; nil means slog.LevelError.
 	Level slog.Leveler
 
-	// Environment, Release and ServerName label every event.
+	// Environment, Release and ServerName label every event (the SDK
+	// fills ServerName with the host name when empty).
 	Environment string
 	Release     string
 	ServerName  string
@@ -39,13 +49,14 @@ type Options struct {
 	QueueSize int
 
 	// Client posts the envelopes; nil means a client with a 10 s timeout.
+	// Its Transport is wrapped to count what the tracker accepted.
 	Client *http.Client
 }
 
 // Stats counts what a Handler did with the events it made.
 type Stats struct {
 	Sent    int64 // accepted by the tracker (2xx)
-	Dropped int64 // refused because the queue was full or the handler closed
+	Dropped int64 // not sent: the queue was full, the handler closed, or Close gave up waiting
 	Failed  int64 // the post failed or the tracker answered an error
 }
 
@@ -65,40 +76,71 @@ type groupedAttr struct {
 
 // shared is the state of a Handler and all handlers derived from it.
 type shared struct {
-	dsn    *DSN
+	client *sentrygo.Client
 	opts   Options
-	queue  chan []byte
-	done   chan struct{}
-	mu     sync.RWMutex // guards closed against sends on a closed queue
+	mu     sync.RWMutex // guards closed against captures during Close
 	closed bool
 
-	sent, dropped, failed atomic.Int64
+	captured, refused atomic.Int64 // handed to the SDK; refused after Close
+	sent, failed      atomic.Int64 // counted by the HTTP round tripper
 }
 
 var _ slog.Handler = (*Handler)(nil)
 
-// New returns a Handler that wraps next and posts error records to the
-// tracker of dsn, starting its sender goroutine; call Close to drain it.
+// New returns a Handler that wraps next and forwards error records to the
+// tracker of dsn (https://KEY@host/PROJECT), starting the SDK's sender
+// goroutine; call Close to drain it.
 func New(next slog.Handler, dsn string, opts Options) (*Handler, error) {
-	d, err := ParseDSN(dsn)
-	if err != nil {
-		return nil, err
-	}
 	if opts.Level == nil {
 		opts.Level = slog.LevelError
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 100
 	}
-	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 10 * time.Second}
+	sh := &shared{opts: opts}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if opts.Client != nil {
+		c := *opts.Client
+		hc = &c
 	}
-	if opts.ServerName == "" {
-		opts.ServerName, _ = os.Hostname()
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	sh := &shared{dsn: d, opts: opts, queue: make(chan []byte, opts.QueueSize), done: make(chan struct{})}
-	go sh.run()
+	hc.Transport = counting{base, sh}
+	transport := sentrygo.NewHTTPTransport()
+	transport.BufferSize = opts.QueueSize
+	client, err := sentrygo.NewClient(sentrygo.ClientOptions{
+		Dsn:                  dsn,
+		Environment:          opts.Environment,
+		Release:              opts.Release,
+		ServerName:           opts.ServerName,
+		HTTPClient:           hc,
+		Transport:            transport,
+		DisableClientReports: true, // every post is an event: Stats stays exact
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sentry: %w", err)
+	}
+	sh.client = client
 	return &Handler{next: next, shared: sh}, nil
+}
+
+// counting is the round tripper under the SDK's transport: it counts the
+// posts the tracker accepted and those that failed.
+type counting struct {
+	rt http.RoundTripper
+	sh *shared
+}
+
+func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		c.sh.failed.Add(1)
+	} else {
+		c.sh.sent.Add(1)
+	}
+	return resp, err
 }
 
 // Enabled reports whether either the next handler or the tracker wants
@@ -116,7 +158,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		err = h.next.Handle(ctx, r)
 	}
 	if r.Level >= h.shared.opts.Level.Level() && (h.shared.opts.Skip == nil || !h.shared.opts.Skip(r)) {
-		h.shared.enqueue(h.envelope(ctx, r))
+		h.shared.capture(h.event(ctx, r))
 	}
 	return err
 }
@@ -151,160 +193,96 @@ func grouped(prefix string, attrs []slog.Attr) []groupedAttr {
 	return out
 }
 
-// Stats returns the counters of the handler's sender.
+// Stats returns the counters of the handler's sender. Before Close,
+// events still queued count as dropped.
 func (h *Handler) Stats() Stats {
-	return Stats{Sent: h.shared.sent.Load(), Dropped: h.shared.dropped.Load(), Failed: h.shared.failed.Load()}
+	sh := h.shared
+	sent, failed := sh.sent.Load(), sh.failed.Load()
+	return Stats{Sent: sent, Failed: failed, Dropped: sh.captured.Load() - sent - failed + sh.refused.Load()}
 }
 
 // Close stops accepting events and waits until the queued ones are sent
-// or ctx ends. It does not close the next handler.
+// or ctx ends (at most 30 s without a deadline). It does not close the
+// next handler.
 func (h *Handler) Close(ctx context.Context) error {
 	sh := h.shared
 	sh.mu.Lock()
-	if !sh.closed {
-		sh.closed = true
-		close(sh.queue)
-	}
+	already := sh.closed
+	sh.closed = true
 	sh.mu.Unlock()
-	select {
-	case <-sh.done:
+	if already {
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("close sentry handler: %w", ctx.Err())
 	}
-}
-
-func (sh *shared) enqueue(env []byte) {
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if sh.closed {
-		sh.dropped.Add(1)
-		return
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 	}
-	select {
-	case sh.queue <- env:
-	default:
-		sh.dropped.Add(1)
-	}
-}
-
-func (sh *shared) run() {
-	defer close(sh.done)
-	for env := range sh.queue {
-		if err := sh.post(env); err != nil {
-			sh.failed.Add(1)
-			continue
-		}
-		sh.sent.Add(1)
-	}
-}
-
-func (sh *shared) post(env []byte) error {
-	req, err := http.NewRequest(http.MethodPost, sh.dsn.EnvelopeURL(), bytes.NewReader(env))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-sentry-envelope")
-	req.Header.Set("X-Sentry-Auth", sh.dsn.authHeader())
-	resp, err := sh.opts.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("sentry: %s", resp.Status)
+	ok := sh.client.FlushWithContext(ctx)
+	sh.client.Close()
+	if !ok {
+		return fmt.Errorf("close sentry handler: %w", context.Cause(ctx))
 	}
 	return nil
 }
 
-// event is the subset of Sentry's event payload that we fill.
-type event struct {
-	EventID     string            `json:"event_id"`
-	Timestamp   float64           `json:"timestamp"`
-	Platform    string            `json:"platform"`
-	Level       string            `json:"level"`
-	Logger      string            `json:"logger,omitempty"`
-	Message     *message          `json:"logentry,omitempty"`
-	Exception   *exceptions       `json:"exception,omitempty"`
-	Environment string            `json:"environment,omitempty"`
-	Release     string            `json:"release,omitempty"`
-	ServerName  string            `json:"server_name,omitempty"`
-	User        map[string]string `json:"user,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	Extra       map[string]any    `json:"extra,omitempty"`
-	Contexts    map[string]any    `json:"contexts,omitempty"`
-}
-
-type message struct {
-	Formatted string `json:"formatted"`
-}
-
-type exceptions struct {
-	Values []exception `json:"values"`
-}
-
-type exception struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
-
-// envelope builds the event of r and wraps it in an envelope: a header
-// line, an item header line and the event.
-func (h *Handler) envelope(ctx context.Context, r slog.Record) []byte {
-	sh := h.shared
-	id := make([]byte, 16)
-	rand.Read(id)
-	ev := event{
-		EventID: hex.EncodeToString(id), Timestamp: float64(r.Time.UnixMicro()) / 1e6, Platform: "go",
-		Level: sentryLevel(r.Level), Message: &message{Formatted: r.Message},
-		Environment: sh.opts.Environment, Release: sh.opts.Release, ServerName: sh.opts.ServerName,
-		Tags: map[string]string{}, Extra: map[string]any{},
+func (sh *shared) capture(ev *sentrygo.Event) {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		sh.refused.Add(1)
+		return
 	}
-	if r.Time.IsZero() {
-		ev.Timestamp = float64(time.Now().UnixMicro()) / 1e6
+	sh.captured.Add(1)
+	sh.client.CaptureEvent(ev, nil, nil)
+}
+
+// event builds the Sentry event of r: the message, the error as the
+// exception, ids as tags and user, the trace as the trace context, and
+// every other attribute in the "attributes" context.
+func (h *Handler) event(ctx context.Context, r slog.Record) *sentrygo.Event {
+	ev := &sentrygo.Event{
+		Timestamp: r.Time, Level: sentryLevel(r.Level), Message: r.Message,
+		Tags: map[string]string{}, Contexts: map[string]sentrygo.Context{},
 	}
+	attrs := sentrygo.Context{}
 	for _, ga := range h.attrs {
-		h.addAttr(&ev, ga.prefix, ga.attr)
+		addAttr(ev, attrs, ga.prefix, ga.attr)
 	}
 	prefix := strings.Join(h.groups, ".")
 	r.Attrs(func(a slog.Attr) bool {
-		h.addAttr(&ev, prefix, a)
+		addAttr(ev, attrs, prefix, a)
 		return true
 	})
+	if len(attrs) > 0 {
+		ev.Contexts["attributes"] = attrs
+	}
+	if _, panicked := attrs[keyStack]; panicked && len(ev.Exception) == 1 {
+		handled := false // recovered by the middleware, but the request failed
+		ev.Exception[0].Mechanism = &sentrygo.Mechanism{Type: "panic", Handled: &handled}
+	}
 	sc := sidelog.ScopeFrom(ctx)
 	if sc.UserID != "" {
-		ev.User = map[string]string{"id": sc.UserID}
+		ev.User.ID = sc.UserID
 	}
-	for k, v := range map[string]string{"request_id": sc.RequestID, "tenant_id": sc.TenantID} {
+	for k, v := range map[string]string{sidelog.KeyRequestID: sc.RequestID, sidelog.KeyTenantID: sc.TenantID} {
 		if v != "" {
 			ev.Tags[k] = v
 		}
 	}
 	if sc.TraceID != "" {
-		ev.Contexts = map[string]any{"trace": map[string]string{"trace_id": sc.TraceID, "span_id": sc.SpanID}}
+		ev.Contexts["trace"] = sentrygo.Context{"trace_id": sc.TraceID, "span_id": sc.SpanID}
 	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		ev.Extra = map[string]any{"marshal_error": err.Error()}
-		body, _ = json.Marshal(ev)
-	}
-	hdr, _ := json.Marshal(map[string]string{"event_id": ev.EventID, "dsn": sh.dsn.String(), "sent_at": time.Now().UTC().Format(time.RFC3339Nano)})
-	item, _ := json.Marshal(map[string]any{"type": "event", "length": len(body), "content_type": "application/json"})
-	var b bytes.Buffer
-	b.Grow(len(hdr) + len(item) + len(body) + 3)
-	b.Write(hdr)
-	b.WriteByte('\n')
-	b.Write(item)
-	b.WriteByte('\n')
-	b.Write(body)
-	b.WriteByte('\n')
-	return b.Bytes()
+	return ev
 }
 
+// keyStack is httplog's attribute for the stack of a recovered panic
+// (httplog.KeyStack; not imported to keep this package's dependencies few).
+const keyStack = "stack"
+
 // addAttr files one attribute: the error becomes the exception, the
-// logger the event's logger, ids tags, everything else extra.
-func (h *Handler) addAttr(ev *event, prefix string, a slog.Attr) {
+// logger the event's logger, ids tags, everything else an attribute.
+func addAttr(ev *sentrygo.Event, attrs sentrygo.Context, prefix string, a slog.Attr) {
 	a.Value = a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
@@ -315,30 +293,46 @@ func (h *Handler) addAttr(ev *event, prefix string, a slog.Attr) {
 			p = join(prefix, a.Key)
 		}
 		for _, ga := range a.Value.Group() {
-			h.addAttr(ev, p, ga)
+			addAttr(ev, attrs, p, ga)
 		}
 		return
 	}
 	if prefix == "" {
 		switch a.Key {
 		case sidelog.KeyError, sidelog.KeyErr:
-			ev.Exception = &exceptions{Values: []exception{{Type: errorType(a.Value), Value: a.Value.String()}}}
+			ev.Exception = []sentrygo.Exception{exception(a.Value)}
 			return
 		case sidelog.KeyLogger:
 			ev.Logger = a.Value.String()
 			return
 		case sidelog.KeyUserID:
-			ev.User = map[string]string{"id": a.Value.String()}
+			ev.User.ID = a.Value.String()
 			return
 		case sidelog.KeyRequestID, sidelog.KeyTenantID, sidelog.KeyKind, sidelog.KeyMethod, sidelog.KeyRoute, sidelog.KeyStatus:
 			ev.Tags[a.Key] = a.Value.String()
 			return
 		}
 	}
-	ev.Extra[join(prefix, a.Key)] = a.Value.Any()
-	if e, ok := a.Value.Any().(error); ok {
-		ev.Extra[join(prefix, a.Key)] = e.Error()
+	v := a.Value.Any()
+	if e, ok := v.(error); ok {
+		v = e.Error()
+	} else if a.Value.Kind() == slog.KindAny {
+		v = fmt.Sprint(v) // the SDK marshals events on the caller's goroutine: no arbitrary values
 	}
+	attrs[join(prefix, a.Key)] = v
+}
+
+// exception describes an error attribute: its Go type, its text, and the
+// stack the SDK can read from it (errors made by pkg/errors, go-errors).
+func exception(v slog.Value) sentrygo.Exception {
+	if err, ok := v.Any().(error); ok {
+		return sentrygo.Exception{Type: fmt.Sprintf("%T", err), Value: err.Error(), Stacktrace: sentrygo.ExtractStacktrace(err)}
+	}
+	s := v.String()
+	if strings.HasPrefix(s, "panic: ") {
+		return sentrygo.Exception{Type: "panic", Value: strings.TrimPrefix(s, "panic: ")}
+	}
+	return sentrygo.Exception{Type: "error", Value: s}
 }
 
 func join(prefix, key string) string {
@@ -348,23 +342,16 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
-func errorType(v slog.Value) string {
-	if e, ok := v.Any().(error); ok {
-		return fmt.Sprintf("%T", e)
-	}
-	return "error"
-}
-
-func sentryLevel(l slog.Level) string {
+func sentryLevel(l slog.Level) sentrygo.Level {
 	switch {
 	case l >= slog.LevelError+4:
-		return "fatal"
+		return sentrygo.LevelFatal
 	case l >= slog.LevelError:
-		return "error"
+		return sentrygo.LevelError
 	case l >= slog.LevelWarn:
-		return "warning"
+		return sentrygo.LevelWarning
 	case l >= slog.LevelInfo:
-		return "info"
+		return sentrygo.LevelInfo
 	}
-	return "debug"
+	return sentrygo.LevelDebug
 }

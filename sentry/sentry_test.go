@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/httplog"
 	"github.com/sidelog/sidelog/sentry"
 )
 
@@ -80,22 +81,10 @@ func dsn(srv *httptest.Server) string {
 	return strings.Replace(srv.URL, "http://", "http://k3y@", 1) + "/bugsink/42"
 }
 
-func TestParseDSN(t *testing.T) {
-	for _, c := range []struct{ dsn, want string }{
-		{"https://key@o1.ingest.sentry.io/123", "https://o1.ingest.sentry.io/api/123/envelope/"},
-		{"http://key@localhost:8000/sub/path/7/", "http://localhost:8000/sub/path/api/7/envelope/"},
-		{"ftp://key@host/1", ""},
-		{"https://host/1", ""},
-		{"https://key@host/", ""},
-	} {
-		d, err := sentry.ParseDSN(c.dsn)
-		switch {
-		case c.want == "" && err == nil:
-			t.Errorf("ParseDSN(%q): no error", c.dsn)
-		case c.want != "" && err != nil:
-			t.Errorf("ParseDSN(%q): %v", c.dsn, err)
-		case c.want != "" && d.EnvelopeURL() != c.want:
-			t.Errorf("ParseDSN(%q).EnvelopeURL() = %q, want %q", c.dsn, d.EnvelopeURL(), c.want)
+func TestNew_BadDSN(t *testing.T) {
+	for _, d := range []string{"ftp://key@host/1", "https://host/1", "https://key@host/", "::"} {
+		if _, err := sentry.New(slog.DiscardHandler, d, sentry.Options{}); err == nil {
+			t.Errorf("New(%q): no error", d)
 		}
 	}
 }
@@ -123,26 +112,27 @@ func TestHandler_Forward(t *testing.T) {
 		t.Fatalf("got %d envelopes, want 1 (error only)", len(got))
 	}
 	e := got[0]
-	if e.path != "/bugsink/api/42/envelope/" || !strings.Contains(e.auth, "sentry_key=k3y") {
+	if e.path != "/bugsink/api/42/envelope/" || !strings.Contains(e.auth, "sentry_key=k3y") || !strings.Contains(e.auth, "sentry.go") {
 		t.Errorf("posted to %s with auth %q", e.path, e.auth)
 	}
 	if e.item["type"] != "event" || e.header["event_id"] != e.event["event_id"] {
 		t.Errorf("envelope headers %v %v", e.header, e.item)
 	}
 	ev := e.event
-	if ev["level"] != "error" || ev["logger"] != "app" || ev["environment"] != "test" || ev["release"] != "v1" {
+	if ev["level"] != "error" || ev["logger"] != "app" || ev["environment"] != "test" || ev["release"] != "v1" || ev["message"] != "boom" {
 		t.Errorf("event %v", ev)
 	}
-	if m, _ := ev["logentry"].(map[string]any); m["formatted"] != "boom" {
-		t.Errorf("message %v", ev["logentry"])
+	if sdk, _ := ev["sdk"].(map[string]any); sdk["name"] != "sentry.go" {
+		t.Errorf("event not made by the SDK: sdk %v", ev["sdk"])
 	}
 	exc, _ := json.Marshal(ev["exception"])
-	if !strings.Contains(string(exc), "disk full") {
+	if !strings.Contains(string(exc), "disk full") || !strings.Contains(string(exc), `"type":"*errors.errorString"`) {
 		t.Errorf("exception %s", exc)
 	}
-	extra, _ := ev["extra"].(map[string]any)
-	if extra["g.a"] != 1.0 || extra["g.b"] != "x" {
-		t.Errorf("extra %v", extra)
+	contexts, _ := ev["contexts"].(map[string]any)
+	attrs, _ := contexts["attributes"].(map[string]any)
+	if attrs["g.a"] != 1.0 || attrs["g.b"] != "x" {
+		t.Errorf("attributes %v", contexts)
 	}
 	tags, _ := ev["tags"].(map[string]any)
 	user, _ := ev["user"].(map[string]any)
@@ -220,5 +210,60 @@ func TestHandler_Slogtest(t *testing.T) {
 	})
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// TestHandler_RecoveredPanic: a handler that panics behind the httplog
+// middleware reaches the tracker as an event with the panic as its
+// exception, marked unhandled, and the stack among its attributes; the
+// request record still reaches the next handler.
+func TestHandler_RecoveredPanic(t *testing.T) {
+	sink, srv := newBugsink(t)
+	var out bytes.Buffer
+	h, err := sentry.New(slog.NewJSONHandler(&out, nil), dsn(srv), sentry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]int
+		m["boom"]++ // assignment to entry in nil map
+	})
+	app := httptest.NewServer(httplog.New(slog.New(h), httplog.Options{})(mux))
+	defer app.Close()
+	resp, err := http.Get(app.URL + "/orders/7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("status %d, want 500", resp.StatusCode)
+	}
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"http.route":"GET /orders/{id}"`) {
+		t.Errorf("the next handler did not get the request record:\n%s", out.String())
+	}
+	got := sink.got()
+	if len(got) != 1 {
+		t.Fatalf("got %d events, want 1", len(got))
+	}
+	ev := got[0].event
+	exc, _ := json.Marshal(ev["exception"])
+	if !strings.Contains(string(exc), `"type":"panic"`) || !strings.Contains(string(exc), "assignment to entry in nil map") ||
+		!strings.Contains(string(exc), `"handled":false`) {
+		t.Errorf("exception %s", exc)
+	}
+	contexts, _ := ev["contexts"].(map[string]any)
+	attrs, _ := contexts["attributes"].(map[string]any)
+	if stack, _ := attrs["stack"].(string); !strings.Contains(stack, "TestHandler_RecoveredPanic") {
+		t.Errorf("no stack of the panic in %v", attrs)
+	}
+	if tags, _ := ev["tags"].(map[string]any); tags["http.route"] != "GET /orders/{id}" || tags["http.status"] != "500" {
+		t.Errorf("tags %v", ev["tags"])
+	}
+	if st := h.Stats(); st != (sentry.Stats{Sent: 1}) {
+		t.Errorf("stats %+v", st)
 	}
 }

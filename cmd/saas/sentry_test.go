@@ -66,7 +66,7 @@ func TestServe_Sentry(t *testing.T) {
 			continue
 		}
 		all := strings.Join(got, "\n---\n")
-		if !strings.Contains(all, "/api/9/envelope/") || !strings.Contains(all, "panic: debug panic requested") ||
+		if !strings.Contains(all, "/api/9/envelope/") || !strings.Contains(all, `"type":"panic","value":"debug panic requested"`) ||
 			!strings.Contains(all, "debug error requested") || !strings.Contains(all, `"user":{"id":"1"}`) || len(got) != 2 {
 			t.Errorf("envelopes (%d):\n%s", len(got), all)
 		}
