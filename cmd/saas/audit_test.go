@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +145,67 @@ func testOrgAuditLog(t *testing.T, s *server) {
 	if want := fmt.Sprintf("create membership %d:%d by user %d", orgA, carolMe.User.ID, aliceMe.User.ID); !strings.Contains(out.String(), want) {
 		t.Errorf("carol's history lacks %q:\n%s", want, out.String())
 	}
+	testHeadInBusinessDB(t, s)
+}
+
+// testHeadInBusinessDB: the server kept the chain's head in the business
+// database; removing the newest ten chained records from the log files
+// (which leaves a shorter chain that verifies on its own) fails `saas logs
+// audit verify`, which checks against that head.
+func testHeadInBusinessDB(t *testing.T, s *server) {
+	ctx := context.Background()
+	getenv := func(k string) string { return s.Env[k] }
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	kept, err := bdb.ChainHead(ctx)
+	if err != nil {
+		t.Fatalf("no head in the business database: %v", err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run(ctx, []string{"logs", "audit", "head"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != kept.String() {
+		t.Fatalf("head kept in the business database %s, log database's head %s", kept, got)
+	}
+	removed := 0
+	for _, f := range dayFiles(t, cfg.LogDB) {
+		raw, err := sql.Open("sqlite", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := raw.Exec(`DELETE FROM logs WHERE chain_seq > ?`, kept.Seq-10)
+		if err != nil {
+			t.Fatalf("tamper with %s: %v", f, err)
+		}
+		n, _ := res.RowsAffected()
+		removed += int(n)
+		raw.Close()
+	}
+	if removed != 10 {
+		t.Fatalf("removed %d chained records, want 10", removed)
+	}
+	out.Reset()
+	err = Run(ctx, []string{"logs", "audit", "verify"}, getenv, nil, &out, &errOut)
+	if err == nil || !strings.Contains(out.String(), "the newest 10 records were removed") ||
+		!strings.Contains(errOut.String(), "head kept in the business database") {
+		t.Fatalf("verify after removing the newest 10 records: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+}
+
+// dayFiles returns the log database's day files.
+func dayFiles(t *testing.T, catalog string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(catalog+".d", "*.db"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no day files beside %s: %v", catalog, err)
+	}
+	return files
 }

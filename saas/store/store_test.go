@@ -170,9 +170,9 @@ func (f *fixture) testTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"log_viewers", "memberships", "orgs", "projects", "schema_migrations", "sessions", "sidelog_audit_outbox", "users"}
+	want := []string{"audit_chain_head", "log_viewers", "memberships", "orgs", "projects", "schema_migrations", "sessions", "sidelog_audit_outbox", "users"}
 	if f.db.Dialect() == store.SQLite {
-		want = slices.Insert(want, 6, "sidelog_audit_context")
+		want = slices.Insert(want, 7, "sidelog_audit_context")
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("tables: got %v, want %v", got, want)
