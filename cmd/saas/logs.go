@@ -51,7 +51,9 @@ func runLogs(ctx context.Context, cfg config, args []string, getenv func(string)
 // reported instead of passing as a shorter chain.
 func withBusinessHead(ctx context.Context, cfg config, args []string, stderr io.Writer) ([]string, error) {
 	if len(args) < 2 || args[0] != "audit" || !slices.Contains(args[1:], "verify") ||
-		slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "head") && strings.HasPrefix(a, "-") }) {
+		slices.ContainsFunc(args, func(a string) bool {
+			return strings.HasPrefix(strings.TrimLeft(a, "-"), "head") && strings.HasPrefix(a, "-")
+		}) {
 		return args, nil
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
