@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -69,9 +71,10 @@ func (s *segment) resetCounts() {
 	s.cmu.Unlock()
 }
 
-// rollupWhere returns conditions on the rollup table equivalent to f, or
-// false when f asks something the rollup cannot answer exactly.
-func rollupWhere(f sidelog.Filter) (*where, bool) {
+// classWhere returns conditions on the rollup table equivalent to f's
+// level, kind and status conditions, or false when f has other conditions
+// (its time bounds aside) or ones the rollup's classes cannot answer.
+func classWhere(f sidelog.Filter) (*where, bool) {
 	g := f
 	g.MinLevel, g.MaxLevel, g.Kinds, g.MinStatus, g.MaxStatus, g.Since, g.Until = nil, nil, nil, 0, 0, time.Time{}, time.Time{}
 	if !reflect.ValueOf(g).IsZero() {
@@ -107,17 +110,6 @@ func rollupWhere(f sidelog.Filter) (*where, bool) {
 		}
 		w.add("status_class BETWEEN 1 AND ?", f.MaxStatus/100)
 	}
-	for _, t := range []time.Time{f.Since, f.Until} {
-		if !t.IsZero() && t.UnixNano()%int64(time.Minute) != 0 {
-			return nil, false
-		}
-	}
-	if !f.Since.IsZero() {
-		w.add("minute >= ?", f.Since.UnixNano()/int64(time.Minute))
-	}
-	if !f.Until.IsZero() {
-		w.add("minute < ?", f.Until.UnixNano()/int64(time.Minute))
-	}
 	return w, true
 }
 
@@ -132,7 +124,8 @@ func classStart(l slog.Level) (int, bool) {
 }
 
 // Count returns the number of records matching f. Filters on level class,
-// kind, status class and whole minutes are answered from the rollup.
+// kind and status class are answered from the rollup (and the rows of the
+// minutes the time bounds cut).
 func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	if err := validate(f); err != nil {
 		return 0, err
@@ -141,7 +134,8 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 	if !ok {
 		return 0, nil
 	}
-	rw, fromRollup := rollupWhere(f)
+	cw, fromRollup := classWhere(f)
+	fromRollup = fromRollup && f.Since.UnixNano() >= 0
 	defer db.afterRead(ctx)
 	var total int64
 	for _, s := range db.segmentsFor(f) {
@@ -157,7 +151,19 @@ func (db *DB) Count(ctx context.Context, f sidelog.Filter) (int64, error) {
 				return err
 			}
 			if fromRollup {
-				return r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM rollup`+rw.String(), rw.args...).Scan(&n)
+				// The day's part of the range as one bucket: whole
+				// minutes from the rollup, the cut ones from the rows.
+				g := f
+				g.Since = time.Unix(0, max(f.Since.UnixNano(), s.day*dayNanos))
+				g.Until = time.Unix(0, (s.day+1)*dayNanos)
+				if !f.Until.IsZero() {
+					g.Until = time.Unix(0, min(f.Until.UnixNano(), g.Until.UnixNano()))
+				}
+				step := g.Until.Sub(g.Since).Truncate(time.Minute) + time.Minute
+				b := make([]sidelog.Bucket, 1)
+				err := histFromRollup(ctx, r, s.day, g, cw, step, b)
+				n = b[0].Counts[0] + b[0].Counts[1] + b[0].Counts[2] + b[0].Counts[3]
+				return err
 			}
 			p, err := planFor(ctx, s, r, f)
 			if err != nil || p.skip {
@@ -198,8 +204,10 @@ func wholeDay(f sidelog.Filter, day int64) bool {
 const maxBuckets = 10000
 
 // Histogram counts the records matching f by level class in buckets of
-// width step from f.Since to f.Until. Whole-minute questions on level,
-// kind and status class are answered from the per-minute rollup.
+// width step from f.Since to f.Until. Questions on level, kind and status
+// class with a step of whole minutes are answered from the per-minute
+// rollup over any window: the minutes that the window's ends or the bucket
+// boundaries cut (at most one per bucket) are counted from their rows.
 func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duration) ([]sidelog.Bucket, error) {
 	if err := validate(f); err != nil {
 		return nil, err
@@ -219,8 +227,8 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 	for i := range out {
 		out[i].Start = f.Since.Add(time.Duration(i) * step).UTC()
 	}
-	rw, fromRollup := rollupWhere(f)
-	fromRollup = fromRollup && step%time.Minute == 0
+	cw, fromRollup := classWhere(f)
+	fromRollup = fromRollup && step%time.Minute == 0 && f.Since.UnixNano() >= 0
 	since := f.Since.UnixNano()
 	defer db.afterRead(ctx)
 	for _, s := range db.segmentsFor(f) {
@@ -237,8 +245,7 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 				return err
 			}
 			if fromRollup {
-				q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + rw.String() + ` GROUP BY 1, 2`
-				return addBuckets(ctx, r, q, append([]any{since, int64(step)}, rw.args...), out)
+				return histFromRollup(ctx, r, s.day, f, cw, step, out)
 			}
 			p, err := planFor(ctx, s, r, f)
 			if err != nil || p.skip {
@@ -254,6 +261,59 @@ func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duratio
 		}
 	}
 	return out, nil
+}
+
+// histFromRollup adds the day's part of a histogram whose filter the
+// rollup answers (cw, from classWhere) and whose step is whole minutes.
+// The per-minute rollup counts every minute that lies inside one bucket;
+// the minutes a bucket boundary or the range's ends cut (when the range
+// does not start or end on a whole minute) are counted from their rows,
+// in one statement over their time ranges. At most one minute per bucket
+// is read from rows, so an unaligned window costs little more than an
+// aligned one.
+func histFromRollup(ctx context.Context, r queryer, day int64, f sidelog.Filter, cw *where, step time.Duration, out []sidelog.Bucket) error {
+	const m = int64(time.Minute)
+	since, until := f.Since.UnixNano(), f.Until.UnixNano()
+	lo, hi := max(since, day*dayNanos), min(until, (day+1)*dayNanos)
+	if lo >= hi {
+		return nil
+	}
+	a, b := ceilDiv(lo, m), floorDiv(hi, m) // whole minutes [a, b)
+	var ranges [][2]int64                   // row ranges [lo, hi)
+	w := &where{conds: slices.Clone(cw.conds), args: slices.Clone(cw.args)}
+	if a >= b {
+		ranges = append(ranges, [2]int64{lo, hi})
+	} else {
+		if lo < a*m {
+			ranges = append(ranges, [2]int64{lo, a * m})
+		}
+		w.add("minute >= ? AND minute < ?", a, b)
+		if since%m != 0 {
+			// Every bucket boundary falls inside a minute: those minutes,
+			// one per stepMin, come from the rows.
+			s0, stepMin := floorDiv(since, m), int64(step)/m
+			w.add("(minute - ?) % ? != 0", s0, stepMin)
+			first := s0 + ceilDiv(a-s0, stepMin)*stepMin
+			for x := first; x < b; x += stepMin {
+				ranges = append(ranges, [2]int64{x * m, (x + 1) * m})
+			}
+		}
+		if b*m < hi {
+			ranges = append(ranges, [2]int64{b * m, hi})
+		}
+		q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + w.String() + ` GROUP BY 1, 2`
+		if err := addBuckets(ctx, r, q, append([]any{since, int64(step)}, w.args...), out); err != nil {
+			return err
+		}
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	js, _ := json.Marshal(ranges)
+	rw := conditions(f, plan{}) // unindexed: the time ranges lead
+	rw.add("l.ts >= j.value ->> 0 AND l.ts < j.value ->> 1")
+	q := `SELECT (l.ts - ?) / ?, ` + levelClassSQL + `, count(*) FROM json_each(?) j, logs l` + rw.String() + ` GROUP BY 1, 2`
+	return addBuckets(ctx, r, q, append([]any{since, int64(step), string(js)}, rw.args...), out)
 }
 
 func addBuckets(ctx context.Context, r queryer, q string, args []any, out []sidelog.Bucket) error {
