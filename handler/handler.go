@@ -26,8 +26,11 @@ import (
 type Overflow int
 
 const (
-	// Block makes the caller wait for room in the queue for at most
-	// Options.BlockTimeout; then the record is dropped and counted.
+	// Block makes the caller wait its turn for room in the queue, first
+	// come first served, for as long as the writer makes progress. The
+	// record is dropped and counted only when the writer has freed no room
+	// for Options.BlockTimeout (a stalled store); until it frees room
+	// again, later callers that find the queue full are dropped at once.
 	Block Overflow = iota
 	// DropNewest drops the record at once and counts it.
 	DropNewest
@@ -39,7 +42,7 @@ const (
 	DefaultQueueBytes      = 32 << 20
 	DefaultBatchSize       = 1000
 	DefaultFlushInterval   = 200 * time.Millisecond
-	DefaultBlockTimeout    = 100 * time.Millisecond
+	DefaultBlockTimeout    = time.Second
 	DefaultMaxRetryTime    = 10 * time.Second
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultMaxAttrsBytes   = 64 << 10
@@ -76,8 +79,10 @@ type Options struct {
 	QueueSize  int
 	QueueBytes int64
 
-	// Overflow is the policy when the queue is full (default Block), and
-	// BlockTimeout how long Block waits (default 100ms).
+	// Overflow is the policy when the queue is full (default Block).
+	// BlockTimeout (default 1s) is how long Block waits while the writer
+	// frees no room at all: it bounds a stall of the store, not the wait
+	// for a queue that is merely full.
 	Overflow     Overflow
 	BlockTimeout time.Duration
 
@@ -182,10 +187,11 @@ func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
 }
 
 // Handle queues r for the writer goroutine. It never waits for the disk:
-// with the Block policy it waits at most Options.BlockTimeout for room in
-// the queue. It returns ErrDropped when the record was not queued. The
-// context is read for its sidelog.Scope and OpenTelemetry span; its
-// cancellation is ignored.
+// with the Block policy and a full queue it waits its turn while the
+// writer makes progress, and at most Options.BlockTimeout once it stops.
+// It returns ErrDropped when the record was not queued. The context is
+// read for its sidelog.Scope and OpenTelemetry span; its cancellation is
+// ignored.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var it item
 	it.rec = r.Clone()
@@ -243,6 +249,13 @@ type Stats struct {
 	QueueDepth int   // records waiting for the writer
 	QueueBytes int64 // their approximate memory
 	Batches    int64 // committed WriteBatch calls
+
+	// Blocked counts the Handle calls that waited for room under the
+	// Block policy and have returned (queued or dropped), BlockedTime
+	// their summed wait; Waiting is the callers waiting now.
+	Blocked     int64
+	BlockedTime time.Duration
+	Waiting     int
 
 	LastBatchLatency time.Duration    // duration of the last committed WriteBatch
 	MaxBatchLatency  time.Duration    // the longest one

@@ -33,10 +33,14 @@ type pipeline struct {
 	ring    []item
 	head, n int
 	bytes   int64
-	enq     int64         // items ever queued
-	waiting int           // producers blocked for room
-	space   chan struct{} // closed when room frees up; nil if no one waits
+	enq     int64     // items ever queued
+	line    []*waiter // producers blocked for room, first come first
 	closed  bool
+	// progress is when the writer last freed room; stalled is set when a
+	// waiter gave up (no progress for BlockTimeout) and cleared by the
+	// next progress.
+	progress time.Time
+	stalled  bool
 
 	wake      chan struct{} // a full batch or a blocked producer
 	flushReq  chan *flushWaiter
@@ -57,6 +61,7 @@ type pipeline struct {
 	lastProbe time.Time // when a down store was last tried
 
 	written, dropped, failed, retries, batches atomic.Int64
+	blocked, blockedNs                         atomic.Int64
 	inflight                                   atomic.Int64
 	lastLat, maxLat                            atomic.Int64
 	latency                                    latencyCounts
@@ -88,40 +93,132 @@ func newPipeline(w sidelog.BatchWriter, o Options) *pipeline {
 }
 
 // enqueue copies it into the queue, applying the overflow policy.
+//
+// Under Block a caller that finds the queue full, or finds others already
+// waiting, joins the end of the waiters' line; the writer moves waiting
+// items into the queue in that order as it frees room (grant), so a
+// caller is never overtaken by a later one and never races for room. A
+// waiter gives up only when the writer has made no progress for
+// BlockTimeout; once one has, the writer counts as stalled and later
+// callers are dropped at once, until it frees room again.
 func (p *pipeline) enqueue(it *item) error {
-	var timer *time.Timer
-	timedOut := false
 	p.mu.Lock()
-	for !p.fits(it.size) && !p.closed && p.o.Overflow == Block && !timedOut {
-		if timer == nil {
-			timer = time.NewTimer(p.o.BlockTimeout)
-			defer timer.Stop()
-		}
-		if p.space == nil {
-			p.space = make(chan struct{})
-		}
-		ch := p.space
-		p.waiting++
-		p.mu.Unlock()
-		p.signal()
-		select {
-		case <-ch:
-		case <-timer.C:
-			timedOut = true
-		}
-		p.mu.Lock()
-		p.waiting--
-	}
 	switch {
 	case p.closed:
 		p.mu.Unlock()
 		p.fallbackItem(it)
 		return ErrDropped
-	case !p.fits(it.size):
+	case len(p.line) == 0 && p.fits(it.size):
+		p.push(it)
+		wake := p.n == p.o.BatchSize || p.bytes >= p.o.QueueBytes/2 && p.bytes-it.size < p.o.QueueBytes/2
+		p.mu.Unlock()
+		if wake {
+			p.signal()
+		}
+		return nil
+	case p.o.Overflow != Block || p.stalled:
 		p.mu.Unlock()
 		p.dropped.Add(1)
 		return ErrDropped
 	}
+	return p.wait(it)
+}
+
+// waiter is a caller blocked for room, in the line of pipeline.waiters.
+type waiter struct {
+	it      *item
+	ready   chan struct{} // closed once it is queued, or the pipeline closed
+	granted bool          // guarded by mu: the writer queued it
+}
+
+// wait queues it behind the earlier waiters and waits for the writer to
+// grant it room; the caller holds mu.
+func (p *pipeline) wait(it *item) error {
+	start := time.Now()
+	w := &waiter{it: it, ready: make(chan struct{})}
+	p.line = append(p.line, w)
+	p.mu.Unlock()
+	p.signal()
+
+	timer := time.NewTimer(p.o.BlockTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case <-w.ready:
+		case <-timer.C:
+		}
+		p.mu.Lock()
+		if w.granted {
+			p.mu.Unlock()
+			p.blockedDone(start)
+			return nil
+		}
+		if p.closed {
+			p.removeWaiter(w)
+			p.mu.Unlock()
+			p.blockedDone(start)
+			p.fallbackItem(it)
+			return ErrDropped
+		}
+		since := start
+		if p.progress.After(since) {
+			since = p.progress
+		}
+		idle := time.Since(since)
+		if idle < p.o.BlockTimeout {
+			p.mu.Unlock()
+			timer.Reset(p.o.BlockTimeout - idle) // the writer moved: wait on
+			continue
+		}
+		p.stalled = true
+		p.removeWaiter(w)
+		p.mu.Unlock()
+		p.blockedDone(start)
+		p.dropped.Add(1)
+		return ErrDropped
+	}
+}
+
+func (p *pipeline) blockedDone(start time.Time) {
+	p.blocked.Add(1)
+	p.blockedNs.Add(int64(time.Since(start)))
+}
+
+// removeWaiter takes w out of the line; the caller holds mu.
+func (p *pipeline) removeWaiter(w *waiter) {
+	for i, x := range p.line {
+		if x == w {
+			copy(p.line[i:], p.line[i+1:])
+			p.line[len(p.line)-1] = nil
+			p.line = p.line[:len(p.line)-1]
+			return
+		}
+	}
+}
+
+// grant moves waiting items into the freed room in the order they came,
+// stopping at the first that does not fit; the caller holds mu.
+func (p *pipeline) grant() {
+	k := 0
+	for ; k < len(p.line); k++ {
+		w := p.line[k]
+		if !p.fits(w.it.size) {
+			break
+		}
+		p.push(w.it)
+		w.granted = true
+		close(w.ready)
+	}
+	if k > 0 {
+		rest := copy(p.line, p.line[k:])
+		clear(p.line[rest:])
+		p.line = p.line[:rest]
+	}
+}
+
+// push copies it after the last queued item; the caller holds mu and has
+// checked that it fits.
+func (p *pipeline) push(it *item) {
 	i := p.head + p.n
 	if i >= len(p.ring) {
 		i -= len(p.ring)
@@ -130,12 +227,6 @@ func (p *pipeline) enqueue(it *item) error {
 	p.n++
 	p.bytes += it.size
 	p.enq++
-	wake := p.n == p.o.BatchSize || p.bytes >= p.o.QueueBytes/2 && p.bytes-it.size < p.o.QueueBytes/2
-	p.mu.Unlock()
-	if wake {
-		p.signal()
-	}
-	return nil
 }
 
 // fits reports whether an item of size bytes can join the queue now. A
@@ -181,7 +272,7 @@ func (p *pipeline) drain(all bool) {
 	for {
 		p.mu.Lock()
 		head, n := p.head, min(p.n, p.o.BatchSize)
-		urgent := all || p.waiting > 0 || p.closed || p.bytes >= p.o.QueueBytes/2
+		urgent := all || len(p.line) > 0 || p.closed || p.bytes >= p.o.QueueBytes/2
 		p.mu.Unlock()
 		if n == 0 || n < p.o.BatchSize && !urgent {
 			break
@@ -212,10 +303,8 @@ func (p *pipeline) writeSlots(head, n int) {
 	p.n -= n
 	p.bytes -= size
 	p.compact()
-	if p.space != nil {
-		close(p.space)
-		p.space = nil
-	}
+	p.progress, p.stalled = time.Now(), false
+	p.grant()
 	p.mu.Unlock()
 
 	p.store(recs)
@@ -425,10 +514,10 @@ func (p *pipeline) close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.closed = true
-		if p.space != nil {
-			close(p.space)
-			p.space = nil
+		for _, w := range p.line {
+			close(w.ready)
 		}
+		p.line = nil
 		p.mu.Unlock()
 		close(p.closing)
 	})
@@ -447,7 +536,7 @@ func (p *pipeline) close(ctx context.Context) error {
 
 func (p *pipeline) stats() Stats {
 	p.mu.Lock()
-	depth, bytes := p.n, p.bytes
+	depth, bytes, waiting := p.n, p.bytes, len(p.line)
 	p.mu.Unlock()
 	return Stats{
 		Written:          p.written.Load(),
@@ -457,6 +546,9 @@ func (p *pipeline) stats() Stats {
 		QueueDepth:       depth + int(p.inflight.Load()),
 		QueueBytes:       bytes,
 		Batches:          p.batches.Load(),
+		Blocked:          p.blocked.Load(),
+		BlockedTime:      time.Duration(p.blockedNs.Load()),
+		Waiting:          waiting,
 		LastBatchLatency: time.Duration(p.lastLat.Load()),
 		MaxBatchLatency:  time.Duration(p.maxLat.Load()),
 		BatchLatency:     p.latency.snapshot(),

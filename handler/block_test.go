@@ -1,0 +1,149 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/sqlite"
+)
+
+// slowWriter is a real store that takes at least delay per batch: a
+// writer that keeps making progress, only slowly.
+type slowWriter struct {
+	db    *sqlite.DB
+	delay time.Duration
+}
+
+func (w slowWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
+	time.Sleep(w.delay)
+	return w.db.WriteBatch(ctx, recs)
+}
+
+// TestHandler_blockSlowWriter has 8 producers log into real files through
+// a queue of 2 and a writer that needs over 150 ms a record: each caller
+// waits behind the others for about eight batches, longer than the default
+// block timeout (1 s), while the writer never stops. Nothing may be
+// dropped.
+func TestHandler_blockSlowWriter(t *testing.T) {
+	t.Parallel()
+	db, _ := MustOpenDB(t, sqlite.Options{})
+	const producers, each = 8, 4
+	h := MustNew(t, slowWriter{db, 150 * time.Millisecond}, &handler.Options{QueueSize: 2, BatchSize: 1})
+	l := slog.New(h)
+	l.Info("warm up") // the first batch creates the day's files
+	MustFlush(t, h)
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range each {
+				l.Info("slow writer", "producer", p, "i", i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := h.Stats()
+	if st.Dropped != 0 || st.Failed != 0 || st.Written != producers*each+1 {
+		t.Errorf("stats %+v: want %d written, 0 dropped, 0 failed", st, producers*each+1)
+	}
+	if st.Blocked == 0 || st.Blocked > producers*each || st.BlockedTime <= 0 || st.Waiting != 0 {
+		t.Errorf("Blocked = %d, BlockedTime = %v, Waiting = %d: want some blocked calls and time, none waiting now",
+			st.Blocked, st.BlockedTime, st.Waiting)
+	}
+	n, err := db.Count(context.Background(), sidelog.Filter{Text: "slow writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != producers*each {
+		t.Errorf("%d records in the database, want %d", n, producers*each)
+	}
+}
+
+// TestHandler_blockFIFO: callers blocked on a full queue get in in the
+// order they came.
+func TestHandler_blockFIFO(t *testing.T) {
+	t.Parallel()
+	g := newGateWriter()
+	h := MustNew(t, g, &handler.Options{QueueSize: 10, BatchSize: 5, BlockTimeout: time.Minute})
+	fillQueue(t, h, g)
+	const waiters = 6
+	errs := make(chan error, waiters)
+	for i := range waiters {
+		go func() { errs <- h.Handle(context.Background(), record(fmt.Sprint("waiter ", i))) }()
+		waitFor(t, func() bool { return h.Stats().Waiting == i+1 })
+	}
+	close(g.open)
+	for range waiters {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	MustFlush(t, h)
+	var got []string
+	for _, r := range g.records() {
+		if len(r.Message) > 7 && r.Message[:7] == "waiter " {
+			got = append(got, r.Message)
+		}
+	}
+	for i := range waiters {
+		if i >= len(got) || got[i] != fmt.Sprint("waiter ", i) {
+			t.Fatalf("waiters stored in the order %q, want the order they came", got)
+		}
+	}
+	if st := h.Stats(); st.Blocked != waiters || st.Dropped != 0 {
+		t.Errorf("Blocked = %d, Dropped = %d, want %d and 0", st.Blocked, st.Dropped, waiters)
+	}
+}
+
+// TestHandler_blockStall: a writer that stops freeing room makes a waiter
+// give up after BlockTimeout; later callers are dropped at once while it
+// stays stalled, and wait again once it moves.
+func TestHandler_blockStall(t *testing.T) {
+	t.Parallel()
+	g := newGateWriter()
+	h := MustNew(t, g, &handler.Options{QueueSize: 10, BatchSize: 5, BlockTimeout: 50 * time.Millisecond})
+	fillQueue(t, h, g)
+	start := time.Now()
+	if err := h.Handle(context.Background(), record("first over")); !errors.Is(err, handler.ErrDropped) {
+		t.Fatalf("Handle on a stalled writer = %v, want ErrDropped", err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Errorf("first caller waited %v, want the block timeout", waited)
+	}
+	for range 20 {
+		if err := h.Handle(context.Background(), record("later")); !errors.Is(err, handler.ErrDropped) {
+			t.Fatalf("Handle while stalled = %v, want ErrDropped", err)
+		}
+	}
+	if st := h.Stats(); st.Dropped != 21 || st.Blocked != 1 || st.BlockedTime < 50*time.Millisecond {
+		t.Errorf("stats %+v: want 21 dropped, 1 blocked for the timeout", st)
+	}
+	close(g.open)
+	MustFlush(t, h)
+	if err := h.Handle(context.Background(), record("after")); err != nil {
+		t.Errorf("Handle after the writer moved = %v", err)
+	}
+	MustFlush(t, h)
+	if st := h.Stats(); st.Written != 16 {
+		t.Errorf("Written = %d, want 16", st.Written)
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+	}
+}
