@@ -211,6 +211,7 @@ func New(opts Options) *Handler {
 	h.handle("GET", "/stats", RoleViewer, h.stats)
 	h.handle("POST", "/settings", RoleSuperuser, h.settingsPost)
 	h.handle("GET", "/help", RoleViewer, h.help)
+	h.handle("GET", "/history", RoleViewer, h.history)
 	h.handle("GET", "/static/", RoleNone, h.serveStatic)
 	h.handle("GET", "/favicon.ico", RoleNone, h.serveStatic)
 	return h

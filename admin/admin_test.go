@@ -175,6 +175,7 @@ func TestRoutesByRole(t *testing.T) {
 		"GET /admin/stats":              {303, 403, 200, 200},
 		"POST /admin/settings":          {303, 403, 403, 303},
 		"GET /admin/help":               {303, 403, 200, 200},
+		"GET /admin/history":            {303, 403, 200, 200},
 		"GET /admin/static/":            {200, 200, 200, 200},
 		"GET /admin/favicon.ico":        {200, 200, 200, 200},
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/audit"
 )
 
 // field is one column of a record on its detail page.
@@ -105,6 +106,9 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		p.Related = append(p.Related, link{"Every record of this tenant", byTerm("tenant", rec.TenantID)})
 	}
 	around := 5 * time.Second
+	if ch, ok := audit.ChangeOf(rec); ok {
+		p.Related = append(p.Related, link{"History of " + ch.Entity + " " + ch.EntityID, h.historyURL(ch.Entity, ch.EntityID, "", "", "", 0)})
+	}
 	p.Related = append(p.Related, link{"Everything within 5 seconds", h.listURL(withRange("", rec.Time.Add(-around), rec.Time.Add(around)))})
 	if len(rec.Attrs) > 0 {
 		var v any

@@ -61,6 +61,9 @@ type page struct {
 
 	// stats
 	Stats *statsView
+
+	// history
+	History *historyView
 }
 
 // link is a labelled URL.

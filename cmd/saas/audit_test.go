@@ -130,6 +130,16 @@ func testOrgAuditLog(t *testing.T, s *server) {
 		t.Errorf("bob's own org log: %+v", bobLog)
 	}
 
+	// The admin UI's history page: the project's changes old → new, with
+	// a link to the request that made each, for a superuser.
+	su := webtest.New(t, s.URL)
+	su.Login(adminEmail, adminPassword)
+	hist := su.Get(fmt.Sprintf("/admin/history?entity=project&id=%d", p.ID))
+	if hist.Status != 200 || !strings.Contains(hist.Body, "<del>Apollo</del>") || !strings.Contains(hist.Body, "<ins>Apollo 2</ins>") ||
+		!strings.Contains(hist.Body, `href="/admin/?q=request%3A`+upd.RequestID+`"`) {
+		t.Errorf("admin history of project %d: %d\n%s", p.ID, hist.Status, hist.Body)
+	}
+
 	// After the server stopped, the chain over everything verifies and
 	// the history names carol's membership in her own history too.
 	s.Stop(t)
