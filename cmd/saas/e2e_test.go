@@ -179,7 +179,7 @@ func testE2E(t *testing.T, s *server) {
 		t.Errorf("update: %d %v", st, p)
 	}
 	// Pages: create, edit, delete with the forms' CSRF tokens.
-	if r := alice.Submit("/projects/new", "/projects", url.Values{"org_id": {fmt.Sprint(org)}, "name": {"<b>Gemini</b>"}, "budget": {"12.50"}}); r.Status != 303 {
+	if r := alice.Submit("/projects/new", "/projects", url.Values{"org_id": {fmt.Sprint(org)}, "name": {"<b>Gemini</b>"}, "budget_cents": {"1250"}}); r.Status != 303 {
 		t.Fatalf("page create: %d %s", r.Status, r.Body)
 	}
 	alice.JSON("GET", "/api/projects", nil, &list)
@@ -187,7 +187,7 @@ func testE2E(t *testing.T, s *server) {
 		t.Fatalf("after page create: %v", list.Projects)
 	}
 	gem := list.Projects[0].ID
-	if r := alice.Submit(fmt.Sprintf("/projects/%d/edit", gem), fmt.Sprint("/projects/", gem), url.Values{"name": {"Gemini 2"}, "status": {"done"}, "budget": {"13"}}); r.Status != 303 {
+	if r := alice.Submit(fmt.Sprintf("/projects/%d/edit", gem), fmt.Sprint("/projects/", gem), url.Values{"name": {"Gemini 2"}, "status": {"done"}, "budget_cents": {"1300"}}); r.Status != 303 {
 		t.Errorf("page edit: %d %s", r.Status, r.Body)
 	}
 	if page := alice.Get("/projects"); !strings.Contains(page.Body, "Gemini 2") || strings.Contains(page.Body, "<b>") {

@@ -88,25 +88,45 @@ func parseForm(r *http.Request) error {
 	return nil
 }
 
-// projectForm is the project form as typed, redisplayed on errors.
+// projectForm is the project form as typed, redisplayed on errors. Its
+// field names are those of the API's JSON (org_id, name, status,
+// budget_cents).
 type projectForm struct {
-	OrgID  int64
-	Name   string
-	Status saas.Status
-	Budget string
+	OrgID       int64
+	Name        string
+	Status      saas.Status
+	BudgetCents string // whole cents, as in the API
+	Budget      string // the amount, as older forms posted it ("1234.56")
 }
 
 func (f projectForm) project() (*saas.Project, error) {
-	cents, err := parseMoney(f.Budget)
+	cents, err := f.cents()
 	if err != nil {
 		return nil, err
 	}
 	return &saas.Project{OrgID: f.OrgID, Name: f.Name, Status: f.Status, BudgetCents: cents}, nil
 }
 
+// cents reads budget_cents, or else the amount of the older field budget.
+func (f projectForm) cents() (int64, error) {
+	s := strings.TrimSpace(f.BudgetCents)
+	if s == "" && f.Budget != "" {
+		return parseMoney(f.Budget)
+	}
+	if s == "" {
+		return 0, nil
+	}
+	c, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, saas.Errorf(saas.EINVALID, "budget_cents must be a whole number of cents, like 123456")
+	}
+	return c, nil
+}
+
 func readProjectForm(r *http.Request) projectForm {
 	org, _ := strconv.ParseInt(r.PostFormValue("org_id"), 10, 64)
-	return projectForm{OrgID: org, Name: r.PostFormValue("name"), Status: saas.Status(r.PostFormValue("status")), Budget: r.PostFormValue("budget")}
+	return projectForm{OrgID: org, Name: r.PostFormValue("name"), Status: saas.Status(r.PostFormValue("status")),
+		BudgetCents: r.PostFormValue("budget_cents"), Budget: r.PostFormValue("budget")}
 }
 
 func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +144,7 @@ func (s *Server) projectList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) projectNew(w http.ResponseWriter, r *http.Request) {
-	s.showProjectForm(w, r, http.StatusOK, nil, projectForm{Status: saas.StatusPlanned, Budget: "0.00"}, "")
+	s.showProjectForm(w, r, http.StatusOK, nil, projectForm{Status: saas.StatusPlanned, BudgetCents: "0"}, "")
 }
 
 func (s *Server) showProjectForm(w http.ResponseWriter, r *http.Request, status int, p *saas.Project, f projectForm, msg string) {
@@ -160,7 +180,7 @@ func (s *Server) projectEdit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	s.showProjectForm(w, r, http.StatusOK, p, projectForm{OrgID: p.OrgID, Name: p.Name, Status: p.Status, Budget: formatMoney(p.BudgetCents)}, "")
+	s.showProjectForm(w, r, http.StatusOK, p, projectForm{OrgID: p.OrgID, Name: p.Name, Status: p.Status, BudgetCents: strconv.FormatInt(p.BudgetCents, 10)}, "")
 }
 
 func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +191,7 @@ func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	f := readProjectForm(r)
 	f.OrgID = p.OrgID
-	cents, err := parseMoney(f.Budget)
+	cents, err := f.cents()
 	if err == nil {
 		p, err = s.cfg.Projects.UpdateProject(r.Context(), p.ID, saas.ProjectUpdate{Name: &f.Name, Status: &f.Status, BudgetCents: &cents})
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -187,7 +188,7 @@ func TestServer_Pages(t *testing.T) {
 	c := e.alice
 	org := e.aliceMe.Memberships[0].OrgID
 	xss := `<script>alert("x")</script>`
-	r := c.Submit("/projects/new", "/projects", url.Values{"org_id": {fmt.Sprint(org)}, "name": {xss}, "status": {"active"}, "budget": {"1,234.5"}})
+	r := c.Submit("/projects/new", "/projects", url.Values{"org_id": {fmt.Sprint(org)}, "name": {xss}, "status": {"active"}, "budget_cents": {"123450"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
@@ -205,14 +206,28 @@ func TestServer_Pages(t *testing.T) {
 	}
 	id := ps.Projects[0].ID
 	edit := fmt.Sprintf("/projects/%d/edit", id)
-	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"Renamed"}, "status": {"done"}, "budget": {"12"}}); r.Status != http.StatusSeeOther {
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"Renamed"}, "status": {"done"}, "budget_cents": {"1200"}}); r.Status != http.StatusSeeOther {
 		t.Errorf("update: %d %s", r.Status, r.Body)
+	}
+	if r := c.Get(edit); !strings.Contains(r.Body, `name="budget_cents" value="1200"`) {
+		t.Errorf("edit form does not show budget_cents 1200:\n%s", r.Body)
+	}
+	// Forms posted by older pages name the amount "budget": still read.
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"Renamed"}, "status": {"done"}, "budget": {"12.34"}}); r.Status != http.StatusSeeOther {
+		t.Errorf("update with the older field: %d %s", r.Status, r.Body)
+	}
+	var one webtest.Project
+	if c.JSON("GET", fmt.Sprint("/api/projects/", id), nil, &one); one.BudgetCents != 1234 {
+		t.Errorf("after the older field budget=12.34: budget_cents %d, want 1234", one.BudgetCents)
 	}
 	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {""}, "status": {"done"}, "budget": {"12"}}); r.Status != 400 || !strings.Contains(r.Body, "name is required") {
 		t.Errorf("invalid update: %d %s", r.Status, r.Body)
 	}
 	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"x"}, "budget": {"12.345"}}); r.Status != 400 {
 		t.Errorf("bad budget: %d", r.Status)
+	}
+	if r := c.Submit(edit, fmt.Sprint("/projects/", id), url.Values{"name": {"x"}, "budget_cents": {"12.5"}}); r.Status != 400 || !strings.Contains(r.Body, "whole number of cents") {
+		t.Errorf("bad budget_cents: %d", r.Status)
 	}
 	csrf := webtest.CSRF(t, c.Get("/projects").Body)
 
@@ -336,5 +351,28 @@ func TestServer_Ops(t *testing.T) {
 	e.db.Close()
 	if r := c.Get("/healthz"); r.Status != 503 || !strings.Contains(r.Body, `"business_db":"unreachable"`) {
 		t.Errorf("healthz with db closed: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestProjectForm_NamesOfTheAPI: the fields of the project form are named
+// as the API's JSON names them, so that what a newcomer learns from one
+// works in the other.
+func TestProjectForm_NamesOfTheAPI(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t)
+	body := e.alice.Get("/projects/new").Body
+	var api map[string]any
+	e.alice.JSON("POST", "/api/projects", map[string]any{"org_id": e.aliceMe.Memberships[0].OrgID, "name": "n", "status": "active", "budget_cents": 5}, &api)
+	names := regexp.MustCompile(`<(?:input|select)[^>]* name="([a-z_]+)"`).FindAllStringSubmatch(body, -1)
+	if len(names) < 4 {
+		t.Fatalf("found %d fields in the form:\n%s", len(names), body)
+	}
+	for _, m := range names {
+		if m[1] == "csrf_token" {
+			continue
+		}
+		if _, ok := api[m[1]]; !ok {
+			t.Errorf("form field %q is not a field of the API's project %v", m[1], api)
+		}
 	}
 }
