@@ -46,6 +46,7 @@ func TestAdminUI(t *testing.T) {
 			t.Run("plain", func(t *testing.T) { plainFlow(t, a) })
 			t.Run("hostile", func(t *testing.T) { hostileFlow(t, a) })
 			t.Run("csp", func(t *testing.T) { cspHeaders(t, a) })
+			t.Run("history", func(t *testing.T) { historyFlow(t, a, shots) })
 		})
 	}
 }
