@@ -27,15 +27,15 @@ func (w slowWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error
 }
 
 // TestHandler_blockSlowWriter has 8 producers log into real files through
-// a queue of 2 and a writer that needs over 150 ms a record: each caller
-// waits behind the others for about eight batches, longer than the default
-// block timeout (1 s), while the writer never stops. Nothing may be
-// dropped.
+// a queue of 2 and a writer that needs over 150 ms a record, with a block
+// timeout of 1 s: each caller waits behind the others for about eight
+// batches, longer than the timeout, while the writer never stops. Nothing
+// may be dropped.
 func TestHandler_blockSlowWriter(t *testing.T) {
 	t.Parallel()
 	db, _ := MustOpenDB(t, sqlite.Options{})
 	const producers, each = 8, 4
-	h := MustNew(t, slowWriter{db, 150 * time.Millisecond}, &handler.Options{QueueSize: 2, BatchSize: 1})
+	h := MustNew(t, slowWriter{db, 150 * time.Millisecond}, &handler.Options{QueueSize: 2, BatchSize: 1, BlockTimeout: time.Second})
 	l := slog.New(h)
 	l.Info("warm up") // the first batch creates the day's files
 	MustFlush(t, h)

@@ -42,7 +42,7 @@ const (
 	DefaultQueueBytes      = 32 << 20
 	DefaultBatchSize       = 1000
 	DefaultFlushInterval   = 200 * time.Millisecond
-	DefaultBlockTimeout    = time.Second
+	DefaultBlockTimeout    = 5 * time.Second
 	DefaultMaxRetryTime    = 10 * time.Second
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultMaxAttrsBytes   = 64 << 10
@@ -80,7 +80,7 @@ type Options struct {
 	QueueBytes int64
 
 	// Overflow is the policy when the queue is full (default Block).
-	// BlockTimeout (default 1s) is how long Block waits while the writer
+	// BlockTimeout (default 5s) is how long Block waits while the writer
 	// frees no room at all: it bounds a stall of the store, not the wait
 	// for a queue that is merely full.
 	Overflow     Overflow
