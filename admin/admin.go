@@ -208,6 +208,7 @@ func New(opts Options) *Handler {
 	h.handle("POST", "/delete", RoleSuperuser, h.deletePost)
 	h.handle("POST", "/views", RoleViewer, h.viewCreate)
 	h.handle("POST", "/views/{id}/delete", RoleViewer, h.viewDelete)
+	h.handle("GET", "/requests", RoleViewer, h.requests)
 	h.handle("GET", "/stats", RoleViewer, h.stats)
 	h.handle("POST", "/settings", RoleSuperuser, h.settingsPost)
 	h.handle("GET", "/help", RoleViewer, h.help)

@@ -64,6 +64,9 @@ type page struct {
 
 	// history
 	History *historyView
+	// requests
+	Requests    *requestsView
+	HasRequests bool // the store answers request analytics: the nav links the page
 }
 
 // link is a labelled URL.

@@ -57,6 +57,7 @@ func (h *Handler) newPage(r *http.Request, title string) page {
 		CanSettings: u.Role >= RoleSuperuser,
 		Presets:     presets,
 	}
+	_, p.HasRequests = h.opts.Store.(RequestAnalyzer)
 	return p
 }
 

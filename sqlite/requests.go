@@ -12,18 +12,8 @@ import (
 	"github.com/sidelog/sidelog"
 )
 
-// RequestStats summarizes the requests of one group.
-type RequestStats struct {
-	Key       string  // the group: a route, a method, a status class (5xx), a path, a user or tenant id; "" for none
-	Count     int64   // requests
-	Errors    int64   // requests with a status of 500 or more
-	ErrorRate float64 // Errors / Count
-	// Percentiles of the duration (nearest rank), read from log-scale
-	// histograms: within 1% of the exact value. Requests without a
-	// duration are left out of them.
-	P50, P95, P99 time.Duration
-	Mean          time.Duration
-}
+// RequestStats summarizes the requests of one group (see Requests).
+type RequestStats = sidelog.RequestStats
 
 // RequestGroups are the groupings Requests accepts.
 var RequestGroups = []string{"route", "method", "status", "path", "user", "tenant"}

@@ -80,6 +80,7 @@ var routeStatus = map[string][4]int{
 	"POST /admin/delete":            {303, 403, 403, 303},
 	"POST /admin/views":             {303, 403, 303, 303},
 	"POST /admin/views/{id}/delete": {303, 403, 404, 404},
+	"GET /admin/requests":           {303, 403, 200, 200},
 	"GET /admin/stats":              {303, 403, 200, 200},
 	"POST /admin/settings":          {303, 403, 403, 303},
 	"GET /admin/help":               {303, 403, 200, 200},

@@ -252,6 +252,25 @@ func superuserFlow(t *testing.T, a *app, shots string) {
 	b.shot(shots, "admin-chart.png", "figure.chart")
 	b.clean("list")
 
+	// Request analytics: from the nav, grouped by route, then by status.
+	b.do("follow the Requests link", chromedp.Click(`header nav a[href="/admin/requests"]`), chromedp.WaitVisible(`#requests`))
+	if n := eval[int](b, "request groups", `document.querySelectorAll('#requests tr.rec').length`); n == 0 {
+		t.Error("the Requests page shows no route")
+	}
+	b.do("latency chart", chromedp.WaitVisible(`svg.latency rect.p99`))
+	b.do("group by status", chromedp.Click(`nav.tabs a[href*="by=status"]`), chromedp.WaitVisible(`#requests`))
+	if txt := eval[string](b, "status groups", `document.querySelector('#requests tbody').textContent`); !strings.Contains(txt, "2xx") {
+		t.Errorf("by status: %q", txt)
+	}
+	b.open("/admin/requests?by=route&q=" + url.QueryEscape("since:24h"))
+	b.do("requests page", chromedp.WaitVisible(`svg.latency`))
+	b.shot(shots, "admin-requests.png", "")
+	b.do("a route's records", chromedp.Click(`#requests tr.rec a`), chromedp.WaitVisible(`#records tr.rec`))
+	if loc := b.location(); !strings.Contains(loc, "route") || !strings.Contains(loc, "kind") {
+		t.Errorf("a route links to %s", loc)
+	}
+	b.clean("requests")
+
 	// A malformed query: a message that names the bad term.
 	b.open("/admin/?q=" + url.QueryEscape("level:loud kind:request"))
 	if msg := eval[string](b, "error", `document.getElementById('query-error').textContent`); !strings.Contains(msg, "level:loud") {
