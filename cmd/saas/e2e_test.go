@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -480,6 +481,14 @@ func TestServe_Shutdown(t *testing.T) {
 	}
 	if lines := strings.Count(out.String(), "\n"); lines != 50 {
 		t.Errorf("saas logs query: %d lines, want 50:\n%.500s", lines, out.String())
+	}
+	// A query that matches nothing says so instead of printing nothing.
+	var noOut, noErr bytes.Buffer
+	if err := Run(context.Background(), []string{"logs", "query", "kind:request", "path:/no/such/path"}, getenv, nil, &noOut, &noErr); err != nil {
+		t.Errorf("saas logs query matching nothing: %v", err)
+	}
+	if noOut.Len() != 0 || strings.TrimSpace(noErr.String()) != "no records matched" {
+		t.Errorf("saas logs query matching nothing: stdout %q, stderr %q; want only \"no records matched\" on stderr", noOut.String(), noErr.String())
 	}
 	err = Run(context.Background(), []string{"logs", "query", "level:nonsense"}, getenv, nil, io.Discard, io.Discard)
 	var ee exitError
