@@ -108,8 +108,9 @@ type Options struct {
 	IgnoreIncomingRequestID bool
 
 	// RouteFunc returns the route pattern that served r, called after the
-	// handler returned. When it is nil or returns "", r.Pattern (set by
-	// net/http's ServeMux since Go 1.22) is used. For chi:
+	// handler returned. When it is nil or returns "", the pattern given to
+	// SetRoute, or else r.Pattern (set by net/http's ServeMux since Go
+	// 1.22), is used. For chi:
 	//
 	//	RouteFunc: func(r *http.Request) string {
 	//		return chi.RouteContext(r.Context()).RoutePattern()
@@ -220,6 +221,7 @@ type state struct {
 
 	mu    sync.Mutex
 	attrs []slog.Attr // added by the handler with AddAttrs
+	route string      // set by a framework's router with SetRoute
 }
 
 type stateKey struct{}
@@ -243,6 +245,23 @@ func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
 	}
 	st.mu.Lock()
 	st.attrs = append(st.attrs, attrs...)
+	st.mu.Unlock()
+}
+
+// SetRoute records the route pattern that serves the request ctx belongs
+// to ("GET /projects/:id"), for routers that keep it to themselves: a
+// middleware of echo or gin calls it with the framework's pattern, and the
+// request record carries it in http.route. Options.RouteFunc, when it
+// returns a pattern, still wins; r.Pattern is used when neither gives one.
+// It does nothing outside a request served by this middleware and is safe
+// for concurrent use.
+func SetRoute(ctx context.Context, pattern string) {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	st.route = pattern
 	st.mu.Unlock()
 }
 
@@ -478,6 +497,14 @@ func (m *middleware) sampledAway() bool {
 func (m *middleware) route(r *http.Request) string {
 	if m.opts.RouteFunc != nil {
 		if s := m.opts.RouteFunc(r); s != "" {
+			return s
+		}
+	}
+	if st, _ := r.Context().Value(stateKey{}).(*state); st != nil {
+		st.mu.Lock()
+		s := st.route
+		st.mu.Unlock()
+		if s != "" {
 			return s
 		}
 	}

@@ -1,6 +1,7 @@
 package httplog_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -323,4 +324,30 @@ func TestMiddleware_SkipSampleSlow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSetRoute: a router that keeps its pattern to itself (echo, gin)
+// hands it to the record with SetRoute, from a context derived from the
+// request's; RouteFunc still wins; outside the middleware it does nothing.
+func TestSetRoute(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		httplog.SetRoute(ctx, "GET /orders/:id")
+	})
+	_, c := serve(t, httplog.Options{}, h, httptest.NewRequest("GET", "/orders/7", nil))
+	if got := c.mustOne(t).str(sidelog.KeyRoute); got != "GET /orders/:id" {
+		t.Errorf("route %q, want the one given to SetRoute", got)
+	}
+	_, c = serve(t, httplog.Options{RouteFunc: func(*http.Request) string { return "from RouteFunc" }}, h, httptest.NewRequest("GET", "/orders/7", nil))
+	if got := c.mustOne(t).str(sidelog.KeyRoute); got != "from RouteFunc" {
+		t.Errorf("route %q, want RouteFunc's", got)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /plain/{id}", func(http.ResponseWriter, *http.Request) {})
+	_, c = serve(t, httplog.Options{}, mux, httptest.NewRequest("GET", "/plain/7", nil))
+	if got := c.mustOne(t).str(sidelog.KeyRoute); got != "GET /plain/{id}" {
+		t.Errorf("route %q, want the ServeMux pattern", got)
+	}
+	httplog.SetRoute(context.Background(), "x") // no request: nothing happens
 }
