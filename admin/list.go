@@ -38,6 +38,7 @@ type page struct {
 
 	// list
 	Rows      []row
+	Hints     []link // attribute terms no record has, with the query as probably meant
 	Chart     *chart
 	ChartNote *link // why the chart is missing, and how to draw it anyway
 	Older     string
@@ -282,6 +283,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 			p.Newer = err == nil && len(top.Records) > 0 && top.Records[0].ID > res.Records[0].ID
 		}
 	}
+	if res.Next.ID == 0 {
+		p.Hints = h.missingAttrs(r, q, f)
+	}
 	p.Chart, p.ChartNote = h.boundedChart(r, q, f)
 	p.TailURL = h.opts.Prefix + "/tail?" + url.Values{"q": {q}}.Encode()
 	if len(res.Records) > 0 {
@@ -359,4 +363,34 @@ func (h *Handler) boundedChart(r *http.Request, q string, f sidelog.Filter) (*ch
 			chartBudget.String() + ". Draw it anyway, or narrow the time range.", h.opts.Prefix + "/?" + v.Encode()}
 	}
 	return nil, &link{"The chart failed: " + errorText(err), ""}
+}
+
+// AttrChecker tells which attribute terms of a filter name an attribute no
+// record in its range has. *sqlite.DB implements it; the list then says so
+// when a query finds little, with the field the term was probably meant
+// for (lvl:warn → level:warn).
+type AttrChecker interface {
+	MissingAttrs(ctx context.Context, f sidelog.Filter) ([]sidelog.MissingAttr, error)
+}
+
+// missingAttrs returns the hints for f's attribute terms on keys no record
+// has, each linking to q with the term replaced by the suggestion.
+func (h *Handler) missingAttrs(r *http.Request, q string, f sidelog.Filter) []link {
+	ac, ok := h.opts.Store.(AttrChecker)
+	if !ok || f.Expr == nil {
+		return nil
+	}
+	missing, err := ac.MissingAttrs(r.Context(), f)
+	if err != nil {
+		return nil // a hint only
+	}
+	var out []link
+	for _, m := range missing {
+		l := link{Label: "Note: " + m.Hint()}
+		if m.Suggestion != "" && strings.Contains(q, m.Term) {
+			l.URL = h.listURL(strings.Replace(q, m.Term, m.Suggestion, 1))
+		}
+		out = append(out, l)
+	}
+	return out
 }

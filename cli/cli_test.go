@@ -203,6 +203,7 @@ func TestCLI_Read(t *testing.T) {
 		{name: "query-text", args: []string{"query", "reset", "--limit", "3"}},
 		{name: "query-user", args: []string{"query", "user:7", "path:/api/*", "--limit", "4"}},
 		{name: "query-none", args: []string{"query", "user:nobody"}},
+		{name: "query-misspelt", args: []string{"query", "lvl:warn", "OR", "stauts:500"}},
 		{name: "query-expr", args: []string{"query", "-status:200", "(kind:request OR kind:security)", "--limit", "4"}},
 		{name: "query-more", args: []string{"query", "kind:audit", "--limit", "2"}},
 		{name: "top-route", args: []string{"top", "--by", "route"}},

@@ -48,8 +48,10 @@ AND; OR, NOT (or a leading -) and parentheses combine them otherwise:
 
 Operators: ':' or '=', '!=', '>', '>=', '<', '<='. A value with spaces,
 commas or parentheses is quoted: route:"GET /x". A key that is no field
-names an attribute (attrs.KEY when it is also a field's name). An unknown
-operator or a bad value is an error naming the term.
+names an attribute (attrs.KEY when it is also a field's name); when a query
+finds few records and no record has such a key, a hint says so and names
+the field it was probably meant for (lvl:warn: did you mean level:warn?).
+An unknown operator or a bad value is an error naming the term.
 `
 
 // maxQueryLimit bounds --limit; export is the tool for everything.
@@ -116,6 +118,17 @@ func (c *CLI) runQuery(ctx context.Context, args []string) (err error) {
 		fmt.Fprintln(c.Stderr, "no records matched")
 	case next != (sidelog.Cursor{}):
 		fmt.Fprintf(c.Stderr, "more records match: add --after %d for the next page\n", next.ID)
+	}
+	if next == (sidelog.Cursor{}) {
+		// Few or no matches: an attribute term on a key no record has is
+		// most likely a misspelt field (lvl:warn).
+		missing, err := db.MissingAttrs(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, m := range missing {
+			fmt.Fprintln(c.Stderr, "hint: "+m.Hint())
+		}
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -70,4 +74,54 @@ func attrDoc(attrs []byte, key func(path string)) string {
 		return true
 	})
 	return b.String()
+}
+
+// MissingAttrs returns the attribute terms of f whose attribute no record
+// in f's time range has (by the files' key counts), each with a suggested
+// field when the key looks like one: lvl:warn asks for an attribute lvl,
+// which is almost always a misspelt level:warn. Callers show it as a hint
+// when a query finds little; it is not an error, since the attribute may
+// simply not have been logged yet.
+func (db *DB) MissingAttrs(ctx context.Context, f sidelog.Filter) ([]sidelog.MissingAttr, error) {
+	terms := f.Expr.AttrTerms()
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	f, ok := storableTimes(f)
+	if !ok {
+		return nil, nil
+	}
+	missing := map[string]bool{}
+	for _, t := range terms {
+		missing[t.Path] = true
+	}
+	defer db.afterRead(ctx)
+	for _, s := range db.segmentsFor(f) {
+		err := s.withReader(func(r queryer) error {
+			for p, miss := range missing {
+				if !miss {
+					continue
+				}
+				var one int
+				err := r.QueryRowContext(ctx, `SELECT 1 FROM attr_keys WHERE path = ?`, p).Scan(&one)
+				if err == nil {
+					missing[p] = false
+				} else if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err = db.survive(s, err); err != nil {
+			return nil, classify(fmt.Errorf("attribute keys of %s: %w", s.name(), err))
+		}
+	}
+	var out []sidelog.MissingAttr
+	for _, t := range terms {
+		if missing[t.Path] {
+			out = append(out, sidelog.NewMissingAttr(t))
+			missing[t.Path] = false // once per path
+		}
+	}
+	return out, nil
 }
