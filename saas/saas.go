@@ -73,6 +73,36 @@ type UserService interface {
 	CountUsers(ctx context.Context) (int, error)
 }
 
+// Signup is what the sign-up form asks for.
+type Signup struct {
+	Email, Name, Org, Password string
+}
+
+// SignupService keeps sign-ups until their e-mail address is confirmed,
+// so that signing up never tells whether an address has an account.
+type SignupService interface {
+	// StartSignup validates s (EINVALID), hashes its password and keeps it
+	// under a new token, valid for ttl, which it returns. exists reports
+	// that the address already has an account: the work done is the same
+	// either way (the caller mails the token only when exists is false).
+	StartSignup(ctx context.Context, s Signup, ttl time.Duration) (token string, exists bool, err error)
+
+	// PendingSignup returns the address of the sign-up waiting under
+	// token, or ENOTFOUND (unknown, used or expired).
+	PendingSignup(ctx context.Context, token string) (email string, err error)
+
+	// ConfirmSignup creates the user and their organisation from the
+	// sign-up of token and forgets every sign-up of that address.
+	// ENOTFOUND for an unknown, used or expired token; ECONFLICT when the
+	// address got an account meanwhile.
+	ConfirmSignup(ctx context.Context, token string) (*User, *Org, error)
+}
+
+// Mail is one e-mail message the application sends.
+type Mail struct {
+	To, Subject, Body string
+}
+
 // OrgService manages organisations and memberships.
 type OrgService interface {
 	// CreateOrg stores o with owner as its first owner, setting o.ID.

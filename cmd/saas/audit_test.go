@@ -62,7 +62,7 @@ func TestAudit_OrgLog(t *testing.T) {
 }
 
 func testOrgAuditLog(t *testing.T, s *server) {
-	alice, bob, carol := webtest.New(t, s.URL), webtest.New(t, s.URL), webtest.New(t, s.URL)
+	alice, bob, carol := s.client(t), s.client(t), s.client(t)
 	alice.Signup("alice@example.com", password, "Alice Inc")
 	bob.Signup("bob@example.com", password, "Bob Ltd")
 	carol.Signup("carol@example.com", password, "Carol Co")
@@ -114,7 +114,7 @@ func testOrgAuditLog(t *testing.T, s *server) {
 		t.Errorf("carol (member) reads alice's org log: %d %s", r.Status, r.Body)
 	}
 	// Logged out: no page. Bad ids: not found.
-	anon := webtest.New(t, s.URL)
+	anon := s.client(t)
 	if r := anon.Get(fmt.Sprintf("/api/orgs/%d/audit", orgA)); r.Status != 401 {
 		t.Errorf("anonymous: %d", r.Status)
 	}
@@ -132,7 +132,7 @@ func testOrgAuditLog(t *testing.T, s *server) {
 
 	// The admin UI's history page: the project's changes old → new, with
 	// a link to the request that made each, for a superuser.
-	su := webtest.New(t, s.URL)
+	su := s.client(t)
 	su.Login(adminEmail, adminPassword)
 	hist := su.Get(fmt.Sprintf("/admin/history?entity=project&id=%d", p.ID))
 	if hist.Status != 200 || !strings.Contains(hist.Body, "<del>Apollo</del>") || !strings.Contains(hist.Body, "<ins>Apollo 2</ins>") ||

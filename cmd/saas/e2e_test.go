@@ -47,6 +47,7 @@ type server struct {
 	Dir    string
 	Env    map[string]string
 	Stdout *syncBuffer
+	Stderr *syncBuffer // the mails the app prints (devMailbox) among the rest
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -71,6 +72,39 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// client returns a browser-like client of the server that reads its mail
+// from what the server printed.
+func (s *server) client(t *testing.T) *webtest.Client {
+	c := webtest.New(t, s.URL)
+	c.Mail = func(to string) string { return waitMail(s.Stderr, to) }
+	return c
+}
+
+// waitMail waits up to 10 seconds for a mail to address in printed (a
+// child process's output arrives through a pipe) and returns the newest.
+func waitMail(printed *syncBuffer, to string) string {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := mailTo(printed.String(), to); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// mailTo returns the newest mail to address that the application printed
+// (devMailbox), "" when none.
+func mailTo(printed, to string) string {
+	i := strings.LastIndex(printed, "--- mail to "+to+":")
+	if i < 0 {
+		return ""
+	}
+	rest := printed[i:]
+	if j := strings.Index(rest, "--- end of mail"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
 // startServer runs the real application with env on top of a default
 // test environment and waits until it listens.
 func startServer(t *testing.T, env map[string]string) *server {
@@ -87,10 +121,11 @@ func startServer(t *testing.T, env map[string]string) *server {
 	}
 	pr, pw := io.Pipe()
 	s.Stdout = &syncBuffer{w: pw}
+	s.Stderr = &syncBuffer{w: io.Discard}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() {
-		err := Run(ctx, []string{"serve"}, func(k string) string { return s.Env[k] }, nil, s.Stdout, io.Discard)
+		err := Run(ctx, []string{"serve"}, func(k string) string { return s.Env[k] }, nil, s.Stdout, s.Stderr)
 		pw.Close()
 		s.done <- err
 	}()
@@ -157,14 +192,14 @@ func testE2E(t *testing.T, s *server) {
 	}
 
 	// The seeded superuser sees the demo projects.
-	admin := webtest.New(t, s.URL)
+	admin := s.client(t)
 	admin.Login(adminEmail, adminPassword)
 	var list struct{ Projects []webtest.Project }
 	if admin.JSON("GET", "/api/projects", nil, &list); len(list.Projects) != 3 {
 		t.Errorf("demo projects: got %d, want 3", len(list.Projects))
 	}
 
-	alice, bob := webtest.New(t, s.URL), webtest.New(t, s.URL)
+	alice, bob := s.client(t), s.client(t)
 	alice.Signup("alice@example.com", password, "Alice Inc")
 	bob.Signup("bob@example.com", password, "Bob Ltd")
 	aliceMe, bobMe := alice.Me(), bob.Me()
@@ -221,7 +256,7 @@ func testE2E(t *testing.T, s *server) {
 	if st := alice.JSON("DELETE", ppath, nil, nil); st != 204 {
 		t.Errorf("api delete: %d", st)
 	}
-	anon := webtest.New(t, s.URL)
+	anon := s.client(t)
 	if r := anon.Get("/healthz"); r.Status != 200 || !strings.Contains(r.Body, `"log_pipeline"`) {
 		t.Errorf("healthz: %d %s", r.Status, r.Body)
 	}
@@ -268,10 +303,10 @@ func checkRequestLog(t *testing.T, path string, users map[*webtest.Client]string
 			}
 			r := res.Records[0]
 			wantUser := user
-			if ex.Path == "/signup" && ex.Method == "GET" || ex.Path == "/login" && ex.Method == "GET" || user == "" {
+			if ex.Path == "/signup" || ex.Path == "/login" && ex.Method == "GET" || ex.Path == "/signup/confirm" && ex.Method == "GET" || user == "" {
 				wantUser = "" // not logged in yet
 			}
-			if ex.Path == "/login" && ex.Method == "POST" || ex.Path == "/signup" && ex.Method == "POST" {
+			if ex.Path == "/login" && ex.Method == "POST" || ex.Path == "/signup/confirm" && ex.Method == "POST" {
 				wantUser = user // the request that logged them in
 			}
 			if r.Status != ex.Status || r.Method != ex.Method || r.Path != ex.Path || r.Duration <= 0 || r.UserID != wantUser {
@@ -444,7 +479,7 @@ func TestRun_Commands(t *testing.T) {
 
 func TestServe_Shutdown(t *testing.T) {
 	s := startServer(t, nil)
-	c := webtest.New(t, s.URL)
+	c := s.client(t)
 	c.Login(adminEmail, adminPassword)
 	for range 50 {
 		c.JSON("GET", "/api/projects", nil, nil)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sidelog/sidelog/saas"
 	"github.com/sidelog/sidelog/saas/store"
-	"github.com/sidelog/sidelog/saas/web/webtest"
 )
 
 var generatedPassword = regexp.MustCompile(`generated password \(shown only now\): (\S+)`)
@@ -41,7 +40,7 @@ func TestFirstRun_PortBusy(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the second run printed no password:\n%s", s.Stdout)
 	}
-	webtest.New(t, s.URL).Login(adminEmail, m[1])
+	s.client(t).Login(adminEmail, m[1])
 }
 
 // createsuperuser on an e-mail with an account says so, and -promote makes

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
-	"github.com/sidelog/sidelog/saas/web/webtest"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -16,7 +15,7 @@ import (
 // each is answered and logged correctly, and that the server keeps serving.
 func TestServe_Hostile(t *testing.T) {
 	s := startServer(t, nil)
-	c := webtest.New(t, s.URL)
+	c := s.client(t)
 	long := strings.Repeat("a", 1000)
 	for _, id := range []string{long, "bad id with spaces;and=semicolons", "<script>"} {
 		r := c.Do("GET", "/login", nil, map[string]string{"X-Request-ID": id})

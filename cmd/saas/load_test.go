@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
-	"github.com/sidelog/sidelog/saas/web/webtest"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -17,7 +16,7 @@ import (
 // database afterwards.
 func TestServe_ShutdownUnderLoad(t *testing.T) {
 	s := startServer(t, nil)
-	login := webtest.New(t, s.URL)
+	login := s.client(t)
 	login.Login(adminEmail, adminPassword)
 	var (
 		mu       sync.Mutex

@@ -12,8 +12,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/sidelog/sidelog/saas/web/webtest"
 )
 
 // documentedSeries reads the series names from the table in docs/saas.md's
@@ -68,7 +66,7 @@ func scrape(t *testing.T, url, token string) (map[string]*dto.MetricFamily, int)
 func TestMetrics(t *testing.T) {
 	const token = "metrics-token-for-the-test"
 	s := startServer(t, map[string]string{"METRICS_TOKEN": token})
-	c := webtest.New(t, s.URL)
+	c := s.client(t)
 	c.Login(adminEmail, adminPassword)
 	c.Get("/projects")
 	c.Get("/no-such-page")
@@ -137,7 +135,7 @@ func TestMetrics_Addr(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	s := startServer(t, map[string]string{"METRICS_ADDR": addr})
-	if r := webtest.New(t, s.URL).Get("/metrics"); r.Status != http.StatusNotFound {
+	if r := s.client(t).Get("/metrics"); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics on the public address: %d, want 404", r.Status)
 	}
 	fams, code := scrape(t, "http://"+addr+"/metrics", "")

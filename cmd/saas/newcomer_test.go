@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -104,8 +103,8 @@ func TestNewcomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	server.Stderr = &stderr
+	stderr := &syncBuffer{w: io.Discard}
+	server.Stderr = stderr
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +160,7 @@ func TestNewcomer(t *testing.T) {
 	}
 
 	c := webtest.New(t, url)
+	c.Mail = func(to string) string { return waitMail(stderr, to) }
 	c.Signup("newcomer@example.com", "a newcomer's password", "Newcomer Ltd")
 	if r := c.Get("/projects"); r.Status != 200 || !strings.Contains(r.Body, "Newcomer Ltd") {
 		t.Errorf("the projects page after sign-up: %d\n%.300s", r.Status, r.Body)

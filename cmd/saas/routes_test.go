@@ -49,6 +49,8 @@ var routeStatus = map[string][4]int{
 	"POST /login":                 {401, 401, 401, 401},
 	"GET /signup":                 {200, 200, 200, 200},
 	"POST /signup":                {400, 400, 400, 400},
+	"GET /signup/confirm":         {404, 404, 404, 404}, // no such sign-up token
+	"POST /signup/confirm":        {404, 404, 404, 404},
 	"POST /logout":                {303, 303, 303, 303},
 	"GET /projects":               {303, 200, 200, 200},
 	"GET /projects/new":           {303, 200, 200, 200},
@@ -106,11 +108,11 @@ func TestRoutesByRole(t *testing.T) {
 	}
 
 	// The plain user owns a project; the viewer holds the grant.
-	plain := webtest.New(t, s.URL)
+	plain := s.client(t)
 	plain.Signup("pat@example.com", password, "Pat's")
 	me := plain.Me()
 	org := me.Memberships[0].OrgID
-	webtest.New(t, s.URL).Signup("vic@example.com", password, "Vic's")
+	s.client(t).Signup("vic@example.com", password, "Vic's")
 	bdb, err := store.Open(context.Background(), filepath.Join(s.Env["SAAS_DATA_DIR"], "app.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestRoutesByRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A record to open: from the list, once the pipeline has written one.
-	su := webtest.New(t, s.URL)
+	su := s.client(t)
 	su.Login(adminEmail, adminPassword)
 	var record int64
 	for deadline := time.Now().Add(10 * time.Second); record == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -151,7 +153,7 @@ func TestRoutesByRole(t *testing.T) {
 			// change what the next role sees.
 			var p webtest.Project
 			plain.JSON("POST", "/api/projects", map[string]any{"org_id": org, "name": "P"}, &p)
-			c := webtest.New(t, s.URL)
+			c := s.client(t)
 			csrf := webtest.CSRF(t, c.Get("/login").Body)
 			if role != "anonymous" {
 				pw := password

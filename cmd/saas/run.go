@@ -92,6 +92,7 @@ type config struct {
 	TrustProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	DebugRoutes   bool
 	LogKey        string // keys the hash of identifiers in failed-login records
+	BaseURL       string // where mailed links point (SAAS_BASE_URL)
 	Ship          shipConfig
 }
 
@@ -125,6 +126,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TrustProxies:  get("TRUSTED_PROXIES", ""),
 		DebugRoutes:   get("SAAS_DEBUG_ROUTES", "") == "1",
 		LogKey:        getenv("SAAS_LOG_KEY"),
+		BaseURL:       get("SAAS_BASE_URL", ""),
 	}
 	var err error
 	if c.Ship.Options, c.Ship.KeepMiB, c.Ship.On, err = shippingConfig(getenv, c.Environment); err != nil {

@@ -5,11 +5,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sidelog/sidelog/saas/web/webtest"
 )
 
 // TestServe_PlantedSecrets is the reference application's part of the
@@ -28,10 +27,10 @@ func TestServe_PlantedSecrets(t *testing.T) {
 		bearer         = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQbGFudCJ9.Bt2BearerSigPlanted"
 		card           = "4539148803436467"
 	)
-	c := webtest.New(t, s.URL)
+	c := s.client(t)
 	c.Signup("carol@example.com", signupPassword, "Carol Co")
 	// Failed logins: a password typed into the e-mail field, a wrong one.
-	other := webtest.New(t, s.URL)
+	other := s.client(t)
 	other.Submit("/login", "/login", url.Values{"email": {typedAsEmail}, "password": {wrongPassword}})
 	other.Submit("/login", "/login", url.Values{"email": {"carol@example.com"}, "password": {wrongPassword}})
 	other.Do("GET", "/projects?access_token="+queryToken, nil, map[string]string{"Authorization": "Bearer " + bearer})
@@ -50,7 +49,12 @@ func TestServe_PlantedSecrets(t *testing.T) {
 		t.Fatal("no session cookie")
 	}
 
-	credentials := []string{signupPassword, typedAsEmail, wrongPassword, queryToken, bearer, session}
+	// The sign-up link's token travelled in a URL (GET /signup/confirm).
+	m := regexp.MustCompile(`token=([A-Za-z0-9]+)`).FindStringSubmatch(mailTo(s.Stderr.String(), "carol@example.com"))
+	if m == nil {
+		t.Fatal("no sign-up token in the mail")
+	}
+	credentials := []string{signupPassword, typedAsEmail, wrongPassword, queryToken, bearer, session, m[1]}
 	logOnly := []string{card}
 	scan := func(stage string) {
 		files := 0

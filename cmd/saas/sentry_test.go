@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sidelog/sidelog"
-	"github.com/sidelog/sidelog/saas/web/webtest"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -45,7 +44,7 @@ func TestServe_Sentry(t *testing.T) {
 			env["SENTRY_DSN"] = dsn
 		}
 		s := startServer(t, env)
-		c := webtest.New(t, s.URL)
+		c := s.client(t)
 		c.Login(adminEmail, adminPassword)
 		if r := c.Get("/debug/panic"); r.Status != 500 {
 			t.Errorf("panic: %d", r.Status)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sidelog/sidelog/audit"
@@ -89,6 +90,7 @@ func runServe(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	metrics := newMetrics(lg, func(class int) int64 { return app.Requests(class) })
 	app = web.New(web.Config{
 		Users: db, Orgs: db, Sessions: db, Projects: db, LogAccess: db, Ping: db.Ping,
+		Signups: db, Mail: devMailbox(stderr), BaseURL: baseURL(cfg, ln),
 		Logger:         log,
 		LogStats:       lg.handler.Stats,
 		Metrics:        metrics.onAppAddr(cfg),
@@ -210,4 +212,28 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// devMailbox is the application's mail sender: it prints each message on
+// standard error, between marker lines, for a developer to follow the
+// sign-up link (the reference app sends no real mail; a deployment plugs
+// in its mail service through web.Config.Mail). The links hold tokens:
+// they never go to the log database.
+func devMailbox(stderr io.Writer) func(context.Context, saas.Mail) error {
+	var mu sync.Mutex
+	return func(_ context.Context, m saas.Mail) error {
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := fmt.Fprintf(stderr, "--- mail to %s: %s\n%s--- end of mail\n", m.To, m.Subject, m.Body)
+		return err
+	}
+}
+
+// baseURL is where mailed links point: SAAS_BASE_URL, or the address the
+// server listens on (never the request's Host header).
+func baseURL(cfg config, ln net.Listener) string {
+	if cfg.BaseURL != "" {
+		return cfg.BaseURL
+	}
+	return "http://" + displayAddr(ln.Addr())
 }

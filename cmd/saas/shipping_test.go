@@ -12,8 +12,6 @@ import (
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/sidelog/sidelog/saas/web/webtest"
 )
 
 // otlpSink is an OTLP/HTTP endpoint that keeps the bodies of what it gets.
@@ -78,7 +76,7 @@ func TestServe_ShipsOverOTLP(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
 	s := startServer(t, map[string]string{"SIDELOG_OTLP_ENDPOINT": srv.URL, "SIDELOG_OTLP_HEADERS": "x-api-key=s3cret%21", "METRICS_TOKEN": "tok"})
-	c := webtest.New(t, s.URL)
+	c := s.client(t)
 	c.Get("/healthz?ship-me")
 	c.Get("/no-such-page-ship-me")
 	deadline := time.Now().Add(30 * time.Second)

@@ -30,8 +30,8 @@ func TestAdminUI(t *testing.T) {
 				dsn = storetest.PostgresURL(t)
 			}
 			a := startApp(t, dsn)
-			newClient(t, a.URL).signup("viewer@example.com")
-			newClient(t, a.URL).signup("plain@example.com")
+			a.signup(t, "viewer@example.com")
+			a.signup(t, "plain@example.com")
 			a.saas(t, "grant", "-email", "viewer@example.com")
 			hostileRequests(t, a.URL)
 			shots := ""

@@ -205,10 +205,31 @@ func (c *client) submit(page, action string, form url.Values) *http.Response {
 	return res
 }
 
-func (c *client) signup(email string) {
-	c.t.Helper()
-	if res := c.submit("/signup", "/signup", url.Values{"email": {email}, "password": {password}, "org": {"Org of " + email}}); res.StatusCode != 303 {
-		c.t.Fatalf("signup %s: %d", email, res.StatusCode)
+// signup signs email up through the form and the link the app mailed
+// (printed on its standard error).
+func (a *app) signup(t *testing.T, email string) {
+	t.Helper()
+	c := newClient(t, a.URL)
+	if res := c.submit("/signup", "/signup", url.Values{"email": {email}, "password": {password}, "org": {"Org of " + email}}); res.StatusCode != 200 {
+		t.Fatalf("signup %s: %d", email, res.StatusCode)
+	}
+	var token string
+	waitFor(context.Background(), 10*time.Second, func() bool {
+		out := a.output()
+		i := strings.LastIndex(out, "--- mail to "+email+":")
+		if i < 0 {
+			return false
+		}
+		if m := regexp.MustCompile(`/signup/confirm\?token=([A-Za-z0-9]+)`).FindStringSubmatch(out[i:]); m != nil {
+			token = m[1]
+		}
+		return token != ""
+	})
+	if token == "" {
+		t.Fatalf("no sign-up link mailed to %s:\n%s", email, a.output())
+	}
+	if res := c.submit("/signup/confirm?token="+token, "/signup/confirm", url.Values{"token": {token}}); res.StatusCode != 303 {
+		t.Fatalf("confirm signup %s: %d", email, res.StatusCode)
 	}
 }
 

@@ -170,7 +170,7 @@ func (f *fixture) testTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"audit_chain_head", "log_viewers", "memberships", "orgs", "projects", "schema_migrations", "sessions", "sidelog_audit_outbox", "users"}
+	want := []string{"audit_chain_head", "log_viewers", "memberships", "orgs", "projects", "schema_migrations", "sessions", "sidelog_audit_outbox", "signups", "users"}
 	if f.db.Dialect() == store.SQLite {
 		want = slices.Insert(want, 7, "sidelog_audit_context")
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/saas"
@@ -233,40 +234,105 @@ func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "signup.html", http.StatusOK, page{})
 }
 
-// signup creates a user and an organisation they own, and logs them in.
+// signup starts a sign-up: it answers "check your inbox" with the same
+// status, page and headers whether the address has an account or not, and
+// does the same work either way (the password is hashed, one row written,
+// one message mailed). Only the mail differs: a link that finishes the
+// sign-up, or a note to the account's owner that someone tried.
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r) {
 		return
 	}
 	ctx := r.Context()
-	u := &saas.User{Email: r.PostFormValue("email"), Name: r.PostFormValue("name")}
-	org := &saas.Org{Name: r.PostFormValue("org")}
+	in := saas.Signup{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Org: r.PostFormValue("org"), Password: r.PostFormValue("password")}
+	form := page{Email: in.Email, Name: in.Name, Org: in.Org}
 	if ok, until := s.guard.signup(s.clientAddr(r)); !ok {
-		s.tooMany(w, r, "signup.html", until, page{Email: u.Email, Name: u.Name, Org: org.Name})
+		s.tooMany(w, r, "signup.html", until, form)
 		return
 	}
-	fail := func(err error) {
-		if code := saas.ErrorCode(err); code == saas.EINVALID || code == saas.ECONFLICT {
-			s.render(w, r, "signup.html", status(code), page{Error: saas.ErrorMessage(err), Email: u.Email, Name: u.Name, Org: org.Name})
+	if s.cfg.Signups == nil {
+		s.renderError(w, r, saas.Errorf(saas.ENOTFOUND, "sign-up is not offered here"))
+		return
+	}
+	token, exists, err := s.cfg.Signups.StartSignup(ctx, in, s.cfg.SignupTTL)
+	if err != nil {
+		if saas.ErrorCode(err) == saas.EINVALID {
+			form.Error = saas.ErrorMessage(err)
+			s.render(w, r, "signup.html", http.StatusBadRequest, form)
 			return
 		}
 		s.renderError(w, r, err)
-	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(org.Name)); n > 100 {
-		fail(saas.Errorf(saas.EINVALID, "organisation name must be at most 100 characters"))
 		return
 	}
-	if err := s.cfg.Users.CreateUser(ctx, u, r.PostFormValue("password")); err != nil {
-		fail(err)
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if err := s.sendMail(ctx, s.signupMail(email, token, exists)); err != nil {
+		s.renderError(w, r, err)
 		return
 	}
-	if strings.TrimSpace(org.Name) == "" {
-		org.Name = u.Name + "'s organisation"
+	s.log.InfoContext(ctx, "sign-up requested", sidelog.KeyKind, sidelog.KindSecurity.String(), "account", s.accountKey(email))
+	s.render(w, r, "signup_sent.html", http.StatusOK, page{Email: email})
+}
+
+// signupMail is the message a sign-up sends to its address.
+func (s *Server) signupMail(email, token string, exists bool) saas.Mail {
+	if exists {
+		return saas.Mail{To: email, Subject: "Someone tried to sign up with your address",
+			Body: "Someone asked to create an account with this address, which already has one.\n\n" +
+				"If it was you, log in: " + s.cfg.BaseURL + "/login\n\nIf it was not, you can ignore this message.\n"}
 	}
-	if err := s.cfg.Orgs.CreateOrg(ctx, org, u.ID); err != nil {
-		fail(err)
+	return saas.Mail{To: email, Subject: "Confirm your sign-up",
+		Body: "Open this link within " + s.cfg.SignupTTL.String() + " to create your account:\n\n" +
+			s.cfg.BaseURL + "/signup/confirm?" + url.Values{"token": {token}}.Encode() + "\n\n" +
+			"If you did not sign up, ignore this message: no account is created without the link.\n"}
+}
+
+// sendMail hands m to the configured sender.
+func (s *Server) sendMail(ctx context.Context, m saas.Mail) error {
+	if s.cfg.Mail == nil {
+		s.log.WarnContext(ctx, "no mail sender configured: a sign-up message was not sent")
+		return nil
+	}
+	if err := s.cfg.Mail(ctx, m); err != nil {
+		return fmt.Errorf("send mail: %w", err)
+	}
+	return nil
+}
+
+// signupConfirmForm shows the button that finishes a sign-up: opening the
+// mailed link changes nothing by itself (mail scanners open links).
+func (s *Server) signupConfirmForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	token := r.URL.Query().Get("token")
+	if s.cfg.Signups == nil || token == "" || len(token) > 100 {
+		s.renderError(w, r, saas.Errorf(saas.ENOTFOUND, "this link is unknown, used or expired: sign up again"))
 		return
 	}
+	email, err := s.cfg.Signups.PendingSignup(r.Context(), token)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, "signup_confirm.html", http.StatusOK, page{Email: email, Token: token})
+}
+
+// signupConfirm creates the account of a confirmed sign-up and logs its
+// user in.
+func (s *Server) signupConfirm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if !s.checkForm(w, r) {
+		return
+	}
+	token := r.PostFormValue("token")
+	if s.cfg.Signups == nil || token == "" || len(token) > 100 {
+		s.renderError(w, r, saas.Errorf(saas.ENOTFOUND, "this link is unknown, used or expired: sign up again"))
+		return
+	}
+	u, org, err := s.cfg.Signups.ConfirmSignup(r.Context(), token)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	ctx := sidelog.WithUser(r.Context(), strconv.FormatInt(u.ID, 10), "")
 	s.log.InfoContext(ctx, "user signed up", sidelog.KeyKind, sidelog.KindSecurity.String(), "new_user_id", u.ID, "org_id", org.ID)
 	if err := s.startSession(w, r, u); err != nil {
 		s.renderError(w, r, err)

@@ -40,6 +40,7 @@ type page struct {
 	Error       string
 	Email, Name string
 	Org         string
+	Token       string // a sign-up's token, on its confirmation page
 
 	Memberships []saas.Membership
 	Projects    []*saas.Project

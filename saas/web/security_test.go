@@ -2,16 +2,21 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/sidelog/sidelog/saas"
 	"github.com/sidelog/sidelog/saas/store"
 	"github.com/sidelog/sidelog/saas/store/storetest"
 	"github.com/sidelog/sidelog/saas/web"
@@ -42,15 +47,16 @@ func guardEnv(t *testing.T) (*web.Server, *httptest.Server, *lockedBuffer) {
 	t.Helper()
 	db := storetest.MustOpen(t, store.SQLite)
 	logs := &lockedBuffer{}
+	mail := &webtest.Mailbox{}
 	s := web.New(web.Config{
-		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping,
+		Users: db, Orgs: db, Sessions: db, Projects: db, Ping: db.Ping, Signups: db, Mail: mail.Send,
 		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		LogKey:         []byte("test key"),
 	})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	webtest.New(t, srv.URL).Signup("alice@example.com", password, "Alice Inc")
+	e2client(t, srv.URL, mail).Signup("alice@example.com", password, "Alice Inc")
 	return s, srv, logs
 }
 
@@ -167,4 +173,142 @@ func repeat(v, n int) []int {
 		out[i] = v
 	}
 	return out
+}
+
+// TestSecurity_SignupNoOracle: signing up with an address that has an
+// account and with a new one gives the same status, the same page (but for
+// the typed address), the same headers and no systematic difference in
+// time; only the mails differ. Not parallel: it raises the password-hash
+// cost so that skipping the hash on one path would show in the times.
+func TestSecurity_SignupNoOracle(t *testing.T) {
+	old := saas.PBKDF2Iterations
+	saas.PBKDF2Iterations = 100_000
+	defer func() { saas.PBKDF2Iterations = old }()
+	db := storetest.MustOpen(t, store.SQLite)
+	mail := &webtest.Mailbox{}
+	s := web.New(web.Config{Users: db, Orgs: db, Sessions: db, Projects: db, Signups: db, Mail: mail.Send,
+		Logger: slog.New(slog.DiscardHandler), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	e2client(t, srv.URL, mail).Signup("taken@example.com", password, "Taken")
+
+	type answer struct {
+		status  int
+		body    string
+		headers string
+		took    time.Duration
+	}
+	try := func(i int, email string) answer {
+		c := webtest.New(t, srv.URL)
+		csrf := webtest.CSRF(t, c.Get("/signup").Body)
+		form := url.Values{"email": {email}, "name": {"Sam"}, "org": {"Sam's"}, "password": {password}, "csrf_token": {csrf}}
+		start := time.Now()
+		r := c.Do("POST", "/signup", strings.NewReader(form.Encode()), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i)})
+		took := time.Since(start)
+		var hs []string
+		for k, v := range r.Header {
+			if k != "Date" && k != "Content-Length" {
+				hs = append(hs, k+": "+strings.Join(v, ", "))
+			}
+		}
+		slices.Sort(hs)
+		return answer{r.Status, strings.ReplaceAll(r.Body, email, "EMAIL"), strings.Join(hs, "\n"), took}
+	}
+	const rounds = 7
+	var takenTimes, newTimes []time.Duration
+	var first [2]answer
+	for i := range rounds {
+		// Interleaved, in alternating order, so that load drifts hit both.
+		pair := [2]answer{}
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, k := range order {
+			if k == 0 {
+				pair[0] = try(2*i+1, "taken@example.com")
+			} else {
+				pair[1] = try(2*i+2, fmt.Sprintf("new%d@example.com", i))
+			}
+		}
+		if i == 0 {
+			first = pair
+		}
+		if pair[0].status != pair[1].status || pair[0].body != pair[1].body || pair[0].headers != pair[1].headers {
+			t.Fatalf("round %d: the answers differ:\ntaken: %d\n%s\n%s\nnew: %d\n%s\n%s", i,
+				pair[0].status, pair[0].headers, pair[0].body, pair[1].status, pair[1].headers, pair[1].body)
+		}
+		takenTimes, newTimes = append(takenTimes, pair[0].took), append(newTimes, pair[1].took)
+	}
+	if first[0].status != http.StatusOK || !strings.Contains(first[0].body, "Check your inbox") {
+		t.Fatalf("sign-up answer: %d %s", first[0].status, first[0].body)
+	}
+	// Medians within a factor of 1.6: without the hash on the taken path
+	// they are 10 to 50 times apart here.
+	med := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	mt, mn := med(takenTimes), med(newTimes)
+	if ratio := float64(max(mt, mn)) / float64(min(mt, mn)); ratio > 1.6 {
+		t.Errorf("median answer times differ: taken %v, new %v (×%.2f)", mt, mn, ratio)
+	}
+	t.Logf("median answer: taken %v, new %v", mt, mn)
+	// The mails: a link for the new address, a note for the taken one.
+	if m := mail.Last("taken@example.com"); strings.Contains(m, "/signup/confirm") || !strings.Contains(m, "already has one") {
+		t.Errorf("mail to the taken address: %q", m)
+	}
+	if m := mail.Last("new0@example.com"); !strings.Contains(m, "/signup/confirm?token=") {
+		t.Errorf("mail to the new address: %q", m)
+	}
+}
+
+// TestSecurity_SignupConfirm: the mailed link creates the account once;
+// a used, unknown or forged token is refused; a second sign-up of the same
+// address while the first waits gets its own link, and the first dies with
+// it once either is used.
+func TestSecurity_SignupConfirm(t *testing.T) {
+	t.Parallel()
+	db := storetest.MustOpen(t, store.SQLite)
+	mail := &webtest.Mailbox{}
+	s := web.New(web.Config{Users: db, Orgs: db, Sessions: db, Projects: db, Signups: db, Mail: mail.Send,
+		Logger: slog.New(slog.DiscardHandler), BaseURL: "https://app.example.com/"})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	c := e2client(t, srv.URL, mail)
+	csrf := webtest.CSRF(t, c.Get("/signup").Body)
+	for range 2 {
+		r := c.PostForm("/signup", url.Values{"email": {"Dana@Example.com"}, "password": {password}}, csrf)
+		if r.Status != 200 {
+			t.Fatalf("sign-up: %d", r.Status)
+		}
+	}
+	mails := mail.All()
+	if len(mails) != 2 || !strings.Contains(mails[0].Body, "https://app.example.com/signup/confirm?token=") || mails[0].To != "dana@example.com" {
+		t.Fatalf("mails: %+v", mails)
+	}
+	if _, err := db.FindUserByEmail(context.Background(), "dana@example.com"); saas.ErrorCode(err) != saas.ENOTFOUND {
+		t.Fatalf("an account exists before the link was followed: %v", err)
+	}
+	first := regexp.MustCompile(`token=([A-Za-z0-9]+)`).FindStringSubmatch(mails[0].Body)[1]
+	c.ConfirmSignup("dana@example.com") // the newest link
+	if u, err := db.FindUserByEmail(context.Background(), "dana@example.com"); err != nil || u.Name != "dana" {
+		t.Fatalf("after the link: %+v, %v", u, err)
+	}
+	anon := webtest.New(t, srv.URL)
+	for _, tok := range []string{first, "AAAAAAAAAAAAAAAAAAAAAAAAAA", strings.Repeat("A", 200), ""} {
+		if r := anon.Get("/signup/confirm?token=" + tok); r.Status != 404 {
+			t.Errorf("confirm page of token %.20q: %d", tok, r.Status)
+		}
+		csrf := webtest.CSRF(t, anon.Get("/login").Body)
+		if r := anon.PostForm("/signup/confirm", url.Values{"token": {tok}}, csrf); r.Status != 404 {
+			t.Errorf("confirm token %.20q: %d", tok, r.Status)
+		}
+	}
+	// Without the form's CSRF token: refused.
+	if r := anon.PostForm("/signup/confirm", url.Values{"token": {first}}, ""); r.Status != 403 {
+		t.Errorf("confirm without CSRF: %d", r.Status)
+	}
+	// An invalid form is told so, whatever the address.
+	if r := anon.PostForm("/signup", url.Values{"email": {"not an address"}, "password": {password}}, webtest.CSRF(t, anon.Get("/signup").Body)); r.Status != 400 {
+		t.Errorf("bad address: %d", r.Status)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -67,6 +68,25 @@ type Config struct {
 	// attempts across restarts; nil means a random key per process.
 	LogKey []byte
 
+	// Signups keeps sign-ups until their address is confirmed; nil offers
+	// no sign-up (404).
+	Signups saas.SignupService
+
+	// Mail sends the sign-up messages (the link that finishes a sign-up,
+	// or a note to an address that already has an account). cmd/saas
+	// prints them on its standard error, a development mailbox; a
+	// deployment plugs in its mail service. Nil drops them with a warning.
+	Mail func(context.Context, saas.Mail) error
+
+	// BaseURL is where the application is reached, like
+	// "https://app.example.com", for the links in mails. It is
+	// configured, never taken from the request's Host header, which an
+	// attacker could choose. Empty: links without a host.
+	BaseURL string
+
+	// SignupTTL is how long a sign-up link works (default 24 hours).
+	SignupTTL time.Duration
+
 	// OrgAudit reads an organisation's audit log from the log database
 	// for /orgs/{id}/audit, shown to the organisation's owners. Nil
 	// leaves the page out (404).
@@ -101,6 +121,10 @@ func New(cfg Config) *Server {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
 	}
+	if cfg.SignupTTL <= 0 {
+		cfg.SignupTTL = 24 * time.Hour
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
@@ -123,6 +147,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("GET /signup", s.signupForm)
 	m.HandleFunc("POST /signup", s.signup)
+	m.HandleFunc("GET /signup/confirm", s.signupConfirmForm)
+	m.HandleFunc("POST /signup/confirm", s.signupConfirm)
 	m.HandleFunc("POST /logout", s.requireUser(s.logout))
 	m.HandleFunc("GET /projects", s.requireUser(s.projectList))
 	m.HandleFunc("GET /projects/new", s.requireUser(s.projectNew))

@@ -4,6 +4,7 @@ package webtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -13,7 +14,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/sidelog/sidelog/saas"
 )
 
 // Client talks to one server as one browser.
@@ -23,6 +27,11 @@ type Client struct {
 	HTTP *http.Client
 
 	apiToken string
+
+	// Mail returns the body of the newest mail the application sent to an
+	// address (a Mailbox's Last, or the mails cmd/saas prints); Signup
+	// follows the link in it.
+	Mail func(to string) string
 
 	// Exchanges records every request sent, for checking the request log.
 	Exchanges []Exchange
@@ -121,13 +130,72 @@ func (c *Client) Login(email, password string) {
 	}
 }
 
-// Signup signs up through the signup form.
+// Signup signs up through the signup form and the link mailed to email,
+// and fails the test unless it ends logged in.
 func (c *Client) Signup(email, password, org string) {
 	c.TB.Helper()
 	r := c.Submit("/signup", "/signup", url.Values{"email": {email}, "password": {password}, "org": {org}})
-	if r.Status != http.StatusSeeOther {
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Check your inbox") {
 		c.TB.Fatalf("signup %s: got %d %s", email, r.Status, r.Body)
 	}
+	c.ConfirmSignup(email)
+}
+
+var confirmRE = regexp.MustCompile(`/signup/confirm\?token=([A-Za-z0-9]+)`)
+
+// ConfirmSignup follows the sign-up link of the newest mail to email: the
+// confirmation page, then its button.
+func (c *Client) ConfirmSignup(email string) {
+	c.TB.Helper()
+	if c.Mail == nil {
+		c.TB.Fatal("webtest: set Client.Mail to read the sign-up link")
+	}
+	m := confirmRE.FindStringSubmatch(c.Mail(email))
+	if m == nil {
+		c.TB.Fatalf("no sign-up link in the mail to %s: %q", email, c.Mail(email))
+	}
+	page := c.Get("/signup/confirm?token=" + m[1])
+	if page.Status != http.StatusOK {
+		c.TB.Fatalf("confirm page of %s: %d %s", email, page.Status, page.Body)
+	}
+	r := c.PostForm("/signup/confirm", url.Values{"token": {m[1]}}, CSRF(c.TB, page.Body))
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/projects" {
+		c.TB.Fatalf("confirm signup of %s: got %d %s", email, r.Status, r.Body)
+	}
+}
+
+// Mailbox keeps the mails an application sends in a test: pass its Send
+// as web.Config.Mail and its Last as Client.Mail.
+type Mailbox struct {
+	mu    sync.Mutex
+	mails []saas.Mail
+}
+
+// Send keeps m.
+func (b *Mailbox) Send(_ context.Context, m saas.Mail) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.mails = append(b.mails, m)
+	return nil
+}
+
+// Last returns the body of the newest mail to address, "" when none.
+func (b *Mailbox) Last(to string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.mails) - 1; i >= 0; i-- {
+		if strings.EqualFold(b.mails[i].To, to) {
+			return b.mails[i].Subject + "\n\n" + b.mails[i].Body
+		}
+	}
+	return ""
+}
+
+// All returns every mail kept, oldest first.
+func (b *Mailbox) All() []saas.Mail {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]saas.Mail(nil), b.mails...)
 }
 
 // Me is the body of GET /api/me.
