@@ -1,12 +1,14 @@
 package ship
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	otellog "go.opentelemetry.io/otel/log"
@@ -93,7 +95,26 @@ func convert(r *sidelog.Record) (context.Context, otellog.Record) {
 			str(AttrRawSpanID, r.SpanID)
 		}
 	}
+	cols := len(kv)
 	kv = appendAttrs(kv, r.Attrs)
+	if len(kv) > cols {
+		// A member of the attributes named like a column's attribute
+		// wins, as the SDK's own de-duplication did (it is off: the
+		// keys are unique here, and it cost a map per record).
+		attrs := kv[cols:] // sorted by key, each key once
+		n := 0
+		for _, c := range kv[:cols] {
+			if _, found := slices.BinarySearchFunc(attrs, c.Key, func(a attribute.KeyValue, k attribute.Key) int {
+				return strings.Compare(string(a.Key), string(k))
+			}); !found {
+				kv[n] = c
+				n++
+			}
+		}
+		if n < cols {
+			kv = append(kv[:n], attrs...)
+		}
+	}
 	o.AddAttributes(kv...)
 	ctx := context.Background()
 	if sc.TraceID.IsValid() {
@@ -103,70 +124,146 @@ func convert(r *sidelog.Record) (context.Context, otellog.Record) {
 }
 
 // appendAttrs adds the members of a JSON object as attributes, keeping
-// nested objects and arrays as maps and slices. Anything but an object is
-// kept whole as text under AttrInvalidJSON.
+// nested objects and arrays as maps and slices; integers that fit stay
+// integers, other numbers become floats, object members are sorted by key
+// and the last of duplicate keys wins. Null members are left out.
+// Anything but an object is kept whole as text under AttrInvalidJSON.
 func appendAttrs(kv []attribute.KeyValue, raw json.RawMessage) []attribute.KeyValue {
 	if len(raw) == 0 {
 		return kv
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return append(kv, attribute.String(AttrInvalidJSON, string(raw)))
+	p := jsonParser{s: string(raw)}
+	p.space()
+	if !json.Valid(raw) || p.s[p.i] != '{' {
+		return append(kv, attribute.String(AttrInvalidJSON, p.s)) // not JSON, or an array, a string, null
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		kv = append(kv, attribute.KeyValue{Key: attribute.Key(k), Value: jsonValue(obj[k])})
-	}
-	return kv
+	start := len(kv)
+	kv = p.members(kv)
+	kept := slices.DeleteFunc(kv[start:], func(a attribute.KeyValue) bool { return a.Value.Type() == attribute.EMPTY })
+	return kv[:start+len(kept)]
 }
 
-// jsonValue converts one JSON value: integers that fit stay integers,
-// other numbers become floats, null becomes an empty value.
-func jsonValue(raw json.RawMessage) attribute.Value {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return attribute.StringValue(string(raw))
-	}
-	return anyValue(v)
+// jsonParser reads attribute values out of text that json.Valid accepted;
+// it does not check the syntax again. Strings without escapes are
+// substrings of the text: one allocation for a whole record's attributes.
+type jsonParser struct {
+	s string
+	i int
 }
 
-func anyValue(v any) attribute.Value {
-	switch v := v.(type) {
-	case string:
-		return attribute.StringValue(v)
-	case bool:
-		return attribute.BoolValue(v)
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return attribute.Int64Value(i)
-		}
-		if f, err := v.Float64(); err == nil && !math.IsInf(f, 0) {
-			return attribute.Float64Value(f)
-		}
-		return attribute.StringValue(v.String())
-	case []any:
-		vals := make([]attribute.Value, len(v))
-		for i, e := range v {
-			vals[i] = anyValue(e)
-		}
-		return attribute.SliceValue(vals...)
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		kvs := make([]attribute.KeyValue, len(keys))
-		for i, k := range keys {
-			kvs[i] = attribute.KeyValue{Key: attribute.Key(k), Value: anyValue(v[k])}
-		}
-		return attribute.MapValue(kvs...)
+func (p *jsonParser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
+		p.i++
 	}
-	return attribute.Value{} // null
+}
+
+// members appends the members of the object at p.i, sorted by key, the
+// last of equal keys kept (as encoding/json does).
+func (p *jsonParser) members(kv []attribute.KeyValue) []attribute.KeyValue {
+	start := len(kv)
+	p.i++ // {
+	p.space()
+	if p.s[p.i] == '}' {
+		p.i++
+		return kv
+	}
+	for {
+		p.space()
+		k := p.str()
+		p.space()
+		p.i++ // :
+		p.space()
+		kv = append(kv, attribute.KeyValue{Key: attribute.Key(k), Value: p.value()})
+		p.space()
+		p.i++ // , or }
+		if p.s[p.i-1] == '}' {
+			break
+		}
+	}
+	m := kv[start:]
+	slices.SortStableFunc(m, func(a, b attribute.KeyValue) int { return strings.Compare(string(a.Key), string(b.Key)) })
+	out := m[:0]
+	for i, a := range m {
+		if i+1 < len(m) && m[i+1].Key == a.Key {
+			continue // a later member has the same key
+		}
+		out = append(out, a)
+	}
+	return kv[:start+len(out)]
+}
+
+func (p *jsonParser) value() attribute.Value {
+	switch p.s[p.i] {
+	case '"':
+		return attribute.StringValue(p.str())
+	case '{':
+		return attribute.MapValue(p.members(nil)...)
+	case '[':
+		p.i++
+		p.space()
+		var vals []attribute.Value
+		if p.s[p.i] == ']' {
+			p.i++
+			return attribute.SliceValue()
+		}
+		for {
+			p.space()
+			vals = append(vals, p.value())
+			p.space()
+			p.i++ // , or ]
+			if p.s[p.i-1] == ']' {
+				return attribute.SliceValue(vals...)
+			}
+		}
+	case 't':
+		p.i += len("true")
+		return attribute.BoolValue(true)
+	case 'f':
+		p.i += len("false")
+		return attribute.BoolValue(false)
+	case 'n':
+		p.i += len("null")
+		return attribute.Value{}
+	}
+	j := p.i
+	for p.i < len(p.s) && strings.IndexByte("+-0123456789.eE", p.s[p.i]) >= 0 {
+		p.i++
+	}
+	return number(p.s[j:p.i])
+}
+
+// str reads the string at p.i.
+func (p *jsonParser) str() string {
+	j := p.i + 1
+	k := j
+	for p.s[k] != '"' && p.s[k] != '\\' {
+		k++
+	}
+	if p.s[k] == '"' && utf8.ValidString(p.s[j:k]) {
+		p.i = k + 1
+		return p.s[j:k]
+	}
+	// Escapes, or bytes that are not UTF-8 (which encoding/json replaces).
+	for p.s[k] != '"' {
+		if p.s[k] == '\\' {
+			k++
+		}
+		k++
+	}
+	var out string
+	json.Unmarshal([]byte(p.s[p.i:k+1]), &out)
+	p.i = k + 1
+	return out
+}
+
+// number converts a JSON number: an integer that fits int64 stays one,
+// others become floats, and one too large for a float is kept as text.
+func number(s string) attribute.Value {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return attribute.Int64Value(i)
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
+		return attribute.Float64Value(f)
+	}
+	return attribute.StringValue(s)
 }

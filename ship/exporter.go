@@ -1,13 +1,20 @@
 package ship
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
@@ -154,22 +161,86 @@ func newExporter(o Options) (sdklog.Exporter, error) {
 		if path == "" || path == "/" {
 			path = "/v1/logs"
 		}
-		opts := []otlploghttp.Option{otlploghttp.WithEndpoint(u.Host), otlploghttp.WithURLPath(path), otlploghttp.WithHeaders(o.Headers),
-			otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: false}), otlploghttp.WithTimeout(o.Timeout)}
-		if tlsCfg != nil {
-			opts = append(opts, otlploghttp.WithTLSClientConfig(tlsCfg))
-		} else {
-			opts = append(opts, otlploghttp.WithInsecure())
+		// The exporter's own gzip runs at the default level, which cost
+		// the shipper more CPU than everything else in the request; the
+		// client compresses at the fastest level instead (see gzipTransport).
+		tr := &http.Transport{ // as the exporter's own
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			TLSClientConfig:       tlsCfg,
 		}
+		var rt http.RoundTripper = tr
 		if o.Compression == "gzip" {
-			opts = append(opts, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-		} else {
-			opts = append(opts, otlploghttp.WithCompression(otlploghttp.NoCompression))
+			rt = &gzipTransport{base: tr}
+		}
+		opts := []otlploghttp.Option{otlploghttp.WithEndpoint(u.Host), otlploghttp.WithURLPath(path), otlploghttp.WithHeaders(o.Headers),
+			otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: false}), otlploghttp.WithTimeout(o.Timeout),
+			otlploghttp.WithCompression(otlploghttp.NoCompression), otlploghttp.WithHTTPClient(&http.Client{Transport: rt, Timeout: o.Timeout})}
+		if tlsCfg == nil {
+			opts = append(opts, otlploghttp.WithInsecure())
 		}
 		exp, err := otlploghttp.New(ctx, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("ship: http exporter: %w", err)
 		}
-		return exp, nil
+		return httpExporter{exp, tr}, nil
 	}
+}
+
+// httpExporter closes the connections of its transport on Shutdown.
+type httpExporter struct {
+	*otlploghttp.Exporter
+	tr *http.Transport
+}
+
+func (e httpExporter) Shutdown(ctx context.Context) error {
+	defer e.tr.CloseIdleConnections()
+	return e.Exporter.Shutdown(ctx)
+}
+
+// gzipTransport compresses request bodies with gzip at its fastest level
+// (a third more bytes than the default level, for a fraction of the CPU)
+// and says so in Content-Encoding, as an OTLP/HTTP endpoint expects.
+type gzipTransport struct{ base http.RoundTripper }
+
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
+
+// RoundTrip implements http.RoundTripper.
+func (t *gzipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.Header.Get("Content-Encoding") != "" {
+		return t.base.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(body)/4 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	_, err = zw.Write(body)
+	if err == nil {
+		err = zw.Close()
+	}
+	zw.Reset(io.Discard)
+	gzipWriters.Put(zw)
+	if err != nil {
+		return nil, err
+	}
+	zipped := buf.Bytes()
+	r := req.Clone(req.Context())
+	r.Header.Set("Content-Encoding", "gzip")
+	r.ContentLength = int64(len(zipped))
+	r.Body = io.NopCloser(bytes.NewReader(zipped))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(zipped)), nil }
+	return t.base.RoundTrip(r)
 }

@@ -1,67 +1,298 @@
 package ship_test
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/gen"
 	"github.com/sidelog/sidelog/handler"
 	"github.com/sidelog/sidelog/ship"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
 var (
-	loadFor    = flag.Duration("ship.load", 0, "run TestLoad for this long per round (e.g. 20s); 0 skips it")
+	loadFor    = flag.Duration("ship.load", 0, "run TestLoad, logging for this long per run (e.g. 20s); 0 skips it")
 	loadRate   = flag.Int("ship.rate", 20000, "records per second TestLoad logs")
-	loadRounds = flag.Int("ship.rounds", 2, "rounds of TestLoad (each: without, then with the shipper)")
+	loadRounds = flag.Int("ship.rounds", 3, "rounds of TestLoad (each: one run without the shipper, one with, alternating which goes first)")
 )
 
-// discard is an OTLP/HTTP endpoint that reads and drops each request: the
-// cheapest Collector there is, so the CPU measured is the shipper's.
+// receiverEnv, when set, makes the test binary an OTLP/HTTP receiver
+// instead (see runReceiver): TestLoad starts one as a child process, so
+// that decoding what arrives is not counted as the shipper's CPU.
+const receiverEnv = "SIDELOG_SHIP_LOAD_RECEIVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(receiverEnv) != "" {
+		runReceiver()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(who, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// discard is an OTLP/HTTP endpoint that reads and drops each request.
 func discard(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
 	w.Header().Set("Content-Type", "application/x-protobuf")
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// receiverStats is what the receiver process counted since its last reset.
+type receiverStats struct {
+	Requests, Records, Unique int64
+	Bytes                     int64 // request bodies as sent (gzipped)
+	CPU                       time.Duration
 }
 
-// loadResult is one round of logging at a fixed rate.
+// runReceiver serves OTLP/HTTP on a local port (printed on stdout) until
+// its stdin closes: it decompresses and decodes every request and counts
+// the records and the distinct sidelog.record.id values. GET /stats
+// returns the counts, POST /reset clears them.
+func runReceiver() {
+	var (
+		mu   sync.Mutex
+		st   receiverStats
+		seen = map[int64]bool{}
+		cpu0 = cpuTime(syscall.RUSAGE_SELF)
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/logs", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		n := len(body)
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err == nil {
+				body, err = io.ReadAll(zr)
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		var req collogspb.ExportLogsServiceRequest
+		if err := proto.Unmarshal(body, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		st.Requests++
+		st.Bytes += int64(n)
+		for _, rl := range req.ResourceLogs {
+			for _, sl := range rl.ScopeLogs {
+				for _, lr := range sl.LogRecords {
+					st.Records++
+					for _, kv := range lr.Attributes {
+						if kv.Key == ship.AttrRecordID && !seen[kv.Value.GetIntValue()] {
+							seen[kv.Value.GetIntValue()] = true
+							st.Unique++
+						}
+					}
+				}
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		st.CPU = cpuTime(syscall.RUSAGE_SELF) - cpu0
+		json.NewEncoder(w).Encode(st)
+	})
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		st, seen, cpu0 = receiverStats{}, map[int64]bool{}, cpuTime(syscall.RUSAGE_SELF)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	go http.Serve(ln, mux)
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// startReceiver runs the test binary as a receiver process and returns its
+// URL.
+func startReceiver(t *testing.T) string {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), receiverEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + strings.TrimSpace(addr)
+}
+
+func receiverCall(t *testing.T, method, url string) receiverStats {
+	req, _ := http.NewRequest(method, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st receiverStats
+	if method == http.MethodGet {
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// call is one log call of the application.
+type call struct {
+	level slog.Level
+	msg   string
+	attrs []slog.Attr
+}
+
+// loadCalls returns n log calls made from gen's realistic records:
+// requests over nine routes and 500 project paths with unique request ids,
+// application lines with nested attributes and unique order and job ids,
+// audit and security events, 5,000 users. Each call passes the record's
+// columns as sidelog's attribute keys and its attributes as slog
+// attributes and groups, as an application would log them.
+func loadCalls(n int) []call {
+	calls := make([]call, 0, n)
+	for r := range gen.Records(gen.Options{Rows: n, Span: time.Hour, Seed: 20}) {
+		a := make([]slog.Attr, 0, 16)
+		a = append(a, slog.String(sidelog.KeyKind, r.Kind.String()), slog.String(sidelog.KeyLogger, r.Logger))
+		str := func(k, v string) {
+			if v != "" {
+				a = append(a, slog.String(k, v))
+			}
+		}
+		str(sidelog.KeyRequestID, r.RequestID)
+		str(sidelog.KeyUserID, r.UserID)
+		str(sidelog.KeyTenantID, r.TenantID)
+		str(sidelog.KeyMethod, r.Method)
+		str(sidelog.KeyPath, r.Path)
+		str(sidelog.KeyRoute, r.Route)
+		if r.Status != 0 {
+			a = append(a, slog.Int(sidelog.KeyStatus, r.Status), slog.Duration(sidelog.KeyDuration, r.Duration))
+		}
+		str(sidelog.KeyClientIP, r.ClientIP)
+		str(sidelog.KeyUserAgent, r.UserAgent)
+		str(sidelog.KeyError, r.Error)
+		if len(r.Attrs) > 0 {
+			d := json.NewDecoder(bytes.NewReader(r.Attrs))
+			d.UseNumber()
+			var obj map[string]any
+			if err := d.Decode(&obj); err != nil {
+				panic(err)
+			}
+			a = append(a, slogAttrs(obj)...)
+		}
+		calls = append(calls, call{r.Level, r.Message, a})
+	}
+	return calls
+}
+
+func slogAttrs(obj map[string]any) []slog.Attr {
+	var out []slog.Attr
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range obj {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		switch v := obj[k].(type) {
+		case map[string]any:
+			out = append(out, slog.Attr{Key: k, Value: slog.GroupValue(slogAttrs(v)...)})
+		case json.Number:
+			if i, err := v.Int64(); err == nil {
+				out = append(out, slog.Int64(k, i))
+			} else {
+				f, _ := v.Float64()
+				out = append(out, slog.Float64(k, f))
+			}
+		default:
+			out = append(out, slog.Any(k, v))
+		}
+	}
+	return out
+}
+
+// loadResult is one run: the application logging calls at a fixed rate,
+// with or without a shipper.
 type loadResult struct {
-	logged, shipped int64
-	wall, cpu       time.Duration
-	lagRecords      []int64
-	lagSeconds      []float64
+	logged         int
+	logWall        time.Duration // the logging phase
+	logCPU         time.Duration // the process's CPU during it
+	totalCPU       time.Duration // and until everything was stored (and shipped)
+	drain          time.Duration // from the end of logging until the last record was shipped
+	shipped        int64
+	recv           receiverStats
+	unshipped      []int64   // records logged but not acknowledged, every 500 ms while logging
+	lagSeconds     []float64 // the shipper's lag metric, every 500 ms while logging
+	handlerDropped int64
 }
 
-// runLoad logs rate records/s for d through the sidelog handler, with a
-// shipper to url when url is set.
-func runLoad(t *testing.T, url string, rate int, d time.Duration) loadResult {
+// runLoad logs calls at rate through the sidelog handler into a new log
+// database, with a shipper to url when url is set, and then waits until
+// every record is stored and, with a shipper, shipped.
+func runLoad(t *testing.T, calls []call, url string, rate int) loadResult {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logs.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h := handler.New(db, &handler.Options{Logger: "saas", Fallback: io.Discard})
+	h := handler.New(db, &handler.Options{Level: slog.LevelDebug, Fallback: io.Discard})
 	log := slog.New(h)
 	var sh *ship.Shipper
 	sctx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan error, 1)
 	if url != "" {
+		receiverCall(t, http.MethodPost, url+"/reset")
 		sh, err = ship.New(db, ship.Options{Endpoint: url, ServiceName: "saas", HostName: "load", Interval: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -70,113 +301,112 @@ func runLoad(t *testing.T, url string, rate int, d time.Duration) loadResult {
 		go func() { done <- sh.Run(sctx) }()
 	}
 	var res loadResult
-	cpu0, start := cpuTime(), time.Now()
-	const tick = 10 * time.Millisecond
-	perTick := rate / int(time.Second/tick)
-	tk := time.NewTicker(tick)
+	cpu0, start := cpuTime(syscall.RUSAGE_SELF), time.Now()
 	nextSample := start.Add(500 * time.Millisecond)
-	for i := 0; time.Since(start) < d; {
-		<-tk.C
-		for range perTick {
-			log.Info("GET /projects/{id} 200", sidelog.KeyKind, sidelog.KindRequest, sidelog.KeyMethod, "GET",
-				sidelog.KeyPath, fmt.Sprintf("/projects/%d", i%5000), sidelog.KeyRoute, "GET /projects/{id}",
-				sidelog.KeyStatus, 200, sidelog.KeyDuration, time.Duration(i%9000)*time.Microsecond,
-				sidelog.KeyUserID, fmt.Sprint(i%997), sidelog.KeyRequestID, fmt.Sprintf("req-%d", i), "bytes", i%40000)
-			i++
-			res.logged++
+	for i := 0; i < len(calls); {
+		due := min(len(calls), int(time.Since(start).Seconds()*float64(rate)))
+		if i >= due {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		for ; i < due; i++ {
+			c := &calls[i]
+			log.LogAttrs(ctx, c.level, c.msg, c.attrs...)
 		}
 		if sh != nil && time.Now().After(nextSample) {
 			st := sh.Stats()
-			res.lagRecords = append(res.lagRecords, st.LagRecords)
+			res.unshipped = append(res.unshipped, int64(i)-st.Shipped)
 			res.lagSeconds = append(res.lagSeconds, st.Lag.Seconds())
 			nextSample = nextSample.Add(500 * time.Millisecond)
 		}
 	}
-	tk.Stop()
-	res.wall, res.cpu = time.Since(start), cpuTime()-cpu0
+	res.logged = len(calls)
+	res.logWall, res.logCPU = time.Since(start), cpuTime(syscall.RUSAGE_SELF)-cpu0
 	if err := h.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if hs := h.Stats(); hs.Dropped != 0 || hs.Failed != 0 {
-		t.Errorf("the handler lost records: %+v", hs)
-	}
+	res.handlerDropped = h.Stats().Dropped
 	if sh != nil {
+		end := time.Now()
+		for sh.Stats().Shipped < int64(res.logged) && time.Since(end) < 2*time.Minute {
+			time.Sleep(5 * time.Millisecond)
+		}
+		res.drain = time.Since(end)
 		res.shipped = sh.Stats().Shipped
 		stop()
 		<-done
+		res.recv = receiverCall(t, http.MethodGet, url+"/stats")
 	}
-	stop()
+	res.totalCPU = cpuTime(syscall.RUSAGE_SELF) - cpu0
 	return res
 }
 
-// TestLoad measures the shipper under a sustained load: the CPU it adds to
-// the application (the same run with and without it), its lag, and the
-// backfill throughput. It runs only with -ship.load; see BENCHMARKS.md.
+func median[T int64 | float64 | time.Duration](v []T) T {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func last(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// TestLoad measures the shipper under a sustained load (see BENCHMARKS.md):
+// the application logs realistic records at -ship.rate for -ship.load,
+// once without and once with a shipper to a receiver process, alternating
+// which goes first, for -ship.rounds rounds. It reports the CPU the
+// shipper adds (the same calls, the same rate, in the same test run), the
+// unshipped records and the lag metric over time, the time to drain after
+// the logging stops, and checks that every record arrived exactly once.
 func TestLoad(t *testing.T) {
 	if *loadFor == 0 {
 		t.Skip("run with -ship.load=20s")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(discard))
-	defer srv.Close()
+	calls := loadCalls(int(loadFor.Seconds() * float64(*loadRate)))
+	url := startReceiver(t)
+	fmt.Printf("load average before: %s\n", loadavg())
+	var addedPerRec, pctWithout, pctWith, drains, rates []float64
 	for round := 1; round <= *loadRounds; round++ {
-		base := runLoad(t, "", *loadRate, *loadFor)
-		with := runLoad(t, srv.URL, *loadRate, *loadFor)
-		pct := func(r loadResult) float64 { return 100 * r.cpu.Seconds() / r.wall.Seconds() }
-		p := func(v []int64, q float64) int64 {
-			if len(v) == 0 {
-				return 0
-			}
-			s := slices.Clone(v)
-			slices.Sort(s)
-			return s[int(q*float64(len(s)-1))]
+		var base, with loadResult
+		if round%2 == 1 {
+			base = runLoad(t, calls, "", *loadRate)
+			with = runLoad(t, calls, url, *loadRate)
+		} else {
+			with = runLoad(t, calls, url, *loadRate)
+			base = runLoad(t, calls, "", *loadRate)
 		}
-		ps := func(v []float64, q float64) float64 {
-			if len(v) == 0 {
-				return 0
-			}
-			s := slices.Clone(v)
-			slices.Sort(s)
-			return s[int(q*float64(len(s)-1))]
+		if with.handlerDropped != 0 || base.handlerDropped != 0 {
+			t.Errorf("the handler dropped records")
 		}
-		fmt.Printf("round %d: %d rec/s for %s: CPU without shipper %.0f%% of a core, with %.0f%% (+%.0f points, ×%.2f); shipped %d of %d (%.0f rec/s); lag records p50 %d max %d; lag seconds p50 %.2f max %.2f\n",
-			round, *loadRate, *loadFor, pct(base), pct(with), pct(with)-pct(base), pct(with)/pct(base),
-			with.shipped, with.logged, float64(with.shipped)/with.wall.Seconds(),
-			p(with.lagRecords, 0.5), p(with.lagRecords, 1), ps(with.lagSeconds, 0.5), ps(with.lagSeconds, 1))
+		if with.shipped != int64(with.logged) || with.recv.Records != int64(with.logged) || with.recv.Unique != int64(with.logged) {
+			t.Errorf("round %d: logged %d, shipped %d, received %d (%d distinct)", round, with.logged, with.shipped, with.recv.Records, with.recv.Unique)
+		}
+		pct := func(r loadResult) float64 { return 100 * r.logCPU.Seconds() / r.logWall.Seconds() }
+		added := float64((with.totalCPU - base.totalCPU).Microseconds()) / float64(with.logged)
+		addedPerRec = append(addedPerRec, added)
+		pctWithout, pctWith = append(pctWithout, pct(base)), append(pctWith, pct(with))
+		drains = append(drains, with.drain.Seconds())
+		rates = append(rates, float64(with.logged)/with.logWall.Seconds(), float64(base.logged)/base.logWall.Seconds())
+		fmt.Printf("round %d (load %s): logged %d at %.0f/s without, %.0f/s with; CPU while logging %.0f%% of a core without, %.0f%% with; "+
+			"CPU in all %.2fs without, %.2fs with: +%.1f µs per record; unshipped p50 %d max %d, lag p50 %.2fs max %.2fs, last %d; "+
+			"drained %.2fs after logging stopped; received %d (%d distinct) in %d requests, %.0f bytes/record; receiver CPU %.1f µs/record\n",
+			round, loadavg(), with.logged, float64(base.logged)/base.logWall.Seconds(), float64(with.logged)/with.logWall.Seconds(),
+			pct(base), pct(with), base.totalCPU.Seconds(), with.totalCPU.Seconds(), added,
+			median(with.unshipped), slices.Max(append(with.unshipped, 0)), median(with.lagSeconds), slices.Max(append(with.lagSeconds, 0)),
+			last(with.unshipped), with.drain.Seconds(), with.recv.Records, with.recv.Unique, with.recv.Requests,
+			float64(with.recv.Bytes)/float64(with.logged), float64(with.recv.CPU.Microseconds())/float64(with.logged))
 	}
-	// Backfill: a database of 20 seconds' worth of records, shipped at once.
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logs.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	n := 20 * *loadRate
-	base := time.Now().UTC()
-	for i := 0; i < n; i += 1000 {
-		recs := make([]sidelog.Record, 1000)
-		for j := range recs {
-			k := i + j
-			recs[j] = sidelog.Record{Time: base.Add(time.Duration(k) * time.Microsecond), Kind: sidelog.KindRequest, Logger: "saas",
-				Message: "GET /projects/{id} 200", Method: "GET", Path: fmt.Sprintf("/projects/%d", k%5000), Route: "GET /projects/{id}",
-				Status: 200, Duration: time.Duration(k%9000) * time.Microsecond, UserID: fmt.Sprint(k % 997), RequestID: fmt.Sprintf("req-%d", k)}
-		}
-		if err := db.WriteBatch(ctx, recs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, proto := range []string{"gzip", "none"} {
-		sh, err := ship.New(db, ship.Options{Endpoint: srv.URL, Name: "backfill-" + proto, Compression: proto})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cpu0, start := cpuTime(), time.Now()
-		got, err := sh.Drain(ctx, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wall, cpu := time.Since(start), cpuTime()-cpu0
-		fmt.Printf("backfill (%s): %d records in %s: %.0f rec/s, %.1f µs CPU per record\n", proto, got, wall.Round(time.Millisecond),
-			float64(got)/wall.Seconds(), float64(cpu.Microseconds())/float64(got))
-		sh.Close(ctx)
-	}
+	fmt.Printf("medians of %d rounds: rate %.0f/s; CPU while logging %.0f%% of a core without, %.0f%% with; shipper +%.1f µs CPU per record; drained %.2fs after logging stopped; load average after: %s\n",
+		*loadRounds, median(rates), median(pctWithout), median(pctWith), median(addedPerRec), median(drains), loadavg())
 }

@@ -56,7 +56,8 @@ type Options struct {
 	// TLS configures TLS for https endpoints (a private CA, a client
 	// certificate); nil uses the system's roots.
 	TLS *TLSConfig
-	// Compression is "gzip" (the default) or "none".
+	// Compression is "gzip" (the default; HTTP requests are compressed
+	// at gzip's fastest level) or "none".
 	Compression string
 
 	// ServiceName, ServiceVersion, HostName and Environment become the
@@ -118,9 +119,10 @@ type Shipper struct {
 
 	shipped, batches, retried, failed atomic.Int64
 	lagRecords, lagNanos, lost        atomic.Int64
-	mu                                sync.Mutex // guards lastErr, exporting
+	mu                                sync.Mutex // guards lastErr
 	lastErr                           string
-	exporting                         sync.Mutex // one batch at a time
+	emitting                          sync.Mutex // guards coll: one batch converted at a time
+	exporting                         sync.Mutex // one request at a time
 }
 
 // New returns a Shipper of src configured by opts. It connects lazily: an
@@ -140,7 +142,7 @@ func New(src Source, opts Options) (*Shipper, error) {
 	}
 	s := &Shipper{src: src, opts: opts, exp: exp, coll: &collector{}}
 	s.lp = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(s.coll),
-		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithAllowKeyDuplication())
 	s.lg = s.lp.Logger("github.com/sidelog/sidelog/ship")
 	return s, nil
 }
@@ -205,30 +207,8 @@ func resourceAttrs(o Options) []attribute.KeyValue {
 // ctx ends during an export, that request is allowed to finish (within
 // Timeout) and its position saved, so a clean shutdown sends no duplicate.
 func (s *Shipper) Run(ctx context.Context) error {
-	pos, err := s.src.LoadPosition(ctx, s.opts.Name)
-	if err != nil {
-		return fmt.Errorf("ship: %w", err)
-	}
-	var lastLag time.Time
-	for ctx.Err() == nil {
-		n, next, err := s.step(ctx, pos, 0)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.fail(err)
-				sleep(ctx, s.opts.Interval)
-			}
-			continue
-		}
-		pos = next
-		if n == 0 || time.Since(lastLag) >= s.opts.Interval {
-			s.updateLag(ctx, pos)
-			lastLag = time.Now()
-		}
-		if n == 0 {
-			sleep(ctx, s.opts.Interval)
-		}
-	}
-	return nil
+	_, err := s.follow(ctx, 0, false)
+	return err
 }
 
 // Drain ships every record written so far and returns how many it
@@ -236,76 +216,168 @@ func (s *Shipper) Run(ctx context.Context) error {
 // for giveUp (0: keep trying until ctx ends). The CLI's ship command uses
 // it to backfill a database.
 func (s *Shipper) Drain(ctx context.Context, giveUp time.Duration) (int64, error) {
+	return s.follow(ctx, giveUp, true)
+}
+
+// batch is one read of the database, converted for the exporter.
+type batch struct {
+	n    int              // records read
+	out  []sdklog.Record  // their OTLP form
+	next sidelog.Position // the position after them
+	err  error
+}
+
+// readAhead reads and converts the batch after pos in a goroutine of its
+// own, so that it is ready when the batch before it was acknowledged: the
+// database read and the conversion of one batch overlap the request of
+// the one before, which is what keeps a shipper up with a busy
+// application. Batches are still sent one at a time, in order.
+func (s *Shipper) readAhead(ctx context.Context, pos sidelog.Position) <-chan batch {
+	ch := make(chan batch, 1)
+	go func() {
+		recs, next, err := s.src.ReadAfter(ctx, pos, s.opts.BatchSize)
+		if err != nil {
+			ch <- batch{err: fmt.Errorf("ship: read: %w", err)}
+			return
+		}
+		b := batch{n: len(recs), next: next}
+		if len(recs) > 0 {
+			b.out = s.prepare(recs)
+		}
+		ch <- b
+	}()
+	return ch
+}
+
+// follow ships from the saved position: until ctx ends (Run), or until
+// every record written so far is shipped (Drain, drain set). It returns
+// the number of records shipped.
+func (s *Shipper) follow(ctx context.Context, giveUp time.Duration, drain bool) (int64, error) {
 	pos, err := s.src.LoadPosition(ctx, s.opts.Name)
 	if err != nil {
 		return 0, fmt.Errorf("ship: %w", err)
 	}
 	var total int64
-	for {
-		n, next, err := s.step(ctx, pos, giveUp)
-		total += int64(n)
-		if err != nil {
-			return total, err
+	var lastLag time.Time
+	ahead := s.readAhead(ctx, pos)
+	// retry handles an error of a read or of saving a position: Drain
+	// returns it; Run reports it, waits and reads again from pos.
+	retry := func(err error) bool {
+		if drain || ctx.Err() != nil {
+			return false
 		}
-		pos = next
-		if n == 0 {
-			s.updateLag(ctx, pos)
+		s.fail(err)
+		sleep(ctx, s.opts.Interval)
+		ahead = s.readAhead(ctx, pos)
+		return true
+	}
+	for {
+		b := <-ahead
+		switch {
+		case !drain && ctx.Err() != nil:
+			return total, nil
+		case b.err != nil:
+			if retry(b.err) {
+				continue
+			}
+			if drain {
+				return total, b.err
+			}
 			return total, nil
 		}
+		if b.n > 0 {
+			ahead = s.readAhead(ctx, b.next)
+			retried := s.retried.Load()
+			if err := s.send(ctx, b.out, b.n, pos, giveUp); err != nil {
+				<-ahead
+				if drain {
+					return total, err
+				}
+				return total, nil // only when ctx ended
+			}
+			if s.retried.Load() != retried {
+				// The endpoint was away a while: read the next batch
+				// again, so that what a purge removed meanwhile stays.
+				<-ahead
+				ahead = s.readAhead(ctx, b.next)
+			}
+		}
+		if b.n > 0 || !samePosition(pos, b.next) {
+			if err := s.src.SavePosition(context.WithoutCancel(ctx), s.opts.Name, b.next); err != nil {
+				// The batch stays unacknowledged: it is sent again, a duplicate.
+				err = fmt.Errorf("ship: save position: %w", err)
+				if b.n > 0 {
+					<-ahead // read from a position that was not saved
+				}
+				if retry(err) {
+					continue
+				}
+				if drain {
+					return total, err
+				}
+				return total, nil
+			}
+		}
+		total += int64(b.n)
+		pos = b.next
+		if b.n == 0 || time.Since(lastLag) >= s.opts.Interval {
+			s.updateLag(ctx, pos)
+			lastLag = time.Now()
+		}
+		if b.n == 0 {
+			if drain {
+				return total, nil
+			}
+			sleep(ctx, s.opts.Interval)
+			ahead = s.readAhead(ctx, pos)
+		}
 	}
 }
 
-// step reads one batch after pos, sends it until acknowledged, and saves
-// the position after it. It returns the batch's size and that position.
-func (s *Shipper) step(ctx context.Context, pos sidelog.Position, giveUp time.Duration) (int, sidelog.Position, error) {
-	recs, next, err := s.src.ReadAfter(ctx, pos, s.opts.BatchSize)
-	if err != nil {
-		return 0, pos, fmt.Errorf("ship: read: %w", err)
-	}
-	if len(recs) > 0 {
-		if err := s.send(ctx, recs, pos, giveUp); err != nil {
-			return 0, pos, err
-		}
-	}
-	if len(recs) > 0 || !samePosition(pos, next) {
-		if err := s.src.SavePosition(context.WithoutCancel(ctx), s.opts.Name, next); err != nil {
-			// The batch stays unacknowledged: it is sent again, a duplicate.
-			return 0, pos, fmt.Errorf("ship: save position: %w", err)
-		}
-	}
-	return len(recs), next, nil
-}
-
-// Export sends recs as one OTLP request, once, and returns the endpoint's
-// answer. Run and Drain use it with retries; it is exported for tests
-// and tools that ship records of their own choosing.
-func (s *Shipper) Export(ctx context.Context, recs []sidelog.Record) error {
-	s.exporting.Lock()
-	defer s.exporting.Unlock()
-	s.coll.recs = s.coll.recs[:0]
+// prepare converts recs to the SDK's records, with resource and scope.
+func (s *Shipper) prepare(recs []sidelog.Record) []sdklog.Record {
+	s.emitting.Lock()
+	defer s.emitting.Unlock()
+	s.coll.recs = make([]sdklog.Record, 0, len(recs))
 	for i := range recs {
 		ctx, o := convert(&recs[i])
 		s.lg.Emit(ctx, o)
 	}
+	out := s.coll.recs
+	s.coll.recs = nil
+	return out
+}
+
+// Export sends recs as one OTLP request, once, and returns the endpoint's
+// answer. Run and Drain send with retries; it is exported for tests and
+// tools that ship records of their own choosing.
+func (s *Shipper) Export(ctx context.Context, recs []sidelog.Record) error {
+	return s.export(ctx, s.prepare(recs))
+}
+
+func (s *Shipper) export(ctx context.Context, out []sdklog.Record) error {
+	s.exporting.Lock()
+	defer s.exporting.Unlock()
 	// A request under way finishes even when ctx ends: abandoning it
 	// after the endpoint took it would only make a duplicate.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
 	defer cancel()
-	return s.exp.Export(ctx, s.coll.recs)
+	return s.exp.Export(ctx, out)
 }
 
-// send exports recs until they are acknowledged, backing off between
-// attempts; it gives up when ctx ends or, with giveUp set, after that long.
-func (s *Shipper) send(ctx context.Context, recs []sidelog.Record, pos sidelog.Position, giveUp time.Duration) error {
+// send exports a batch of n records until it is acknowledged, backing off
+// between attempts; it gives up when ctx ends or, with giveUp set, after
+// that long without an acknowledgement.
+func (s *Shipper) send(ctx context.Context, out []sdklog.Record, n int, pos sidelog.Position, giveUp time.Duration) error {
 	start := time.Now()
 	wait := s.opts.MinBackoff
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			s.retried.Add(1)
 		}
-		err := s.Export(ctx, recs)
+		err := s.export(ctx, out)
 		if err == nil {
-			s.shipped.Add(int64(len(recs)))
+			s.shipped.Add(int64(n))
 			s.batches.Add(1)
 			s.mu.Lock()
 			s.lastErr = ""
@@ -316,7 +388,7 @@ func (s *Shipper) send(ctx context.Context, recs []sidelog.Record, pos sidelog.P
 			return ctx.Err()
 		}
 		s.failed.Add(1)
-		s.fail(fmt.Errorf("ship: export %d records: %w", len(recs), err))
+		s.fail(fmt.Errorf("ship: export %d records: %w", n, err))
 		s.updateLag(ctx, pos) // the lag grows while the endpoint is away
 		if giveUp > 0 && time.Since(start) >= giveUp {
 			return fmt.Errorf("ship: gave up after %s: %w", giveUp, err)
@@ -373,8 +445,8 @@ func (s *Shipper) Close(ctx context.Context) error {
 }
 
 // collector is the LoggerProvider's processor: it keeps the SDK records
-// (with resource and scope filled in) for the next Export call, which
-// holds Shipper.exporting while it emits.
+// (with resource and scope filled in) for prepare, which holds
+// Shipper.emitting while it emits.
 type collector struct{ recs []sdklog.Record }
 
 func (c *collector) OnEmit(_ context.Context, r *sdklog.Record) error {

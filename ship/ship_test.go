@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,8 @@ type receiver struct {
 	got  []received
 	reqs int
 	mode atomic.Int32
+	// gzipped and plain count the HTTP requests by Content-Encoding.
+	gzipped, plain atomic.Int32
 }
 
 func (rv *receiver) keep(req *collogspb.ExportLogsServiceRequest) {
@@ -75,7 +79,10 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		rv.plain.Add(1)
+	} else {
+		rv.gzipped.Add(1)
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -354,6 +361,45 @@ func TestShipper_Outage(t *testing.T) {
 	}
 	if got := int64(len(rv.records())); got != n+10 {
 		t.Fatalf("received %d, want %d", got, n+10)
+	}
+}
+
+// Over https with a private CA, the records arrive whole; the request is
+// gzipped (the default) or not (Compression "none").
+func TestShipper_TLSAndCompression(t *testing.T) {
+	t.Parallel()
+	rv := &receiver{}
+	srv := httptest.NewTLSServer(rv)
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpen(t)
+	var recs []sidelog.Record
+	for i := range 3000 {
+		recs = append(recs, sidelog.Record{Time: time.Now(), Message: fmt.Sprint("m", i), Attrs: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))})
+	}
+	if err := db.WriteBatch(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"", "none"} {
+		s := mustShipper(t, db, ship.Options{Endpoint: srv.URL, Name: "tls" + c, Compression: c, TLS: &ship.TLSConfig{CAFile: ca, ServerName: "example.com"}})
+		if n, err := s.Drain(context.Background(), 10*time.Second); err != nil || n != 3000 {
+			t.Fatalf("Drain(compression %q) = %d, %v", c, n, err)
+		}
+	}
+	got := rv.records()
+	if len(got) != 6000 {
+		t.Fatalf("received %d records, want 6000", len(got))
+	}
+	for i, r := range got {
+		if want := fmt.Sprint("m", i%3000); r.rec.Body.GetStringValue() != want || attrMap(r.rec.Attributes)["i"] != int64(i%3000) {
+			t.Fatalf("record %d: %v, want %s", i, r.rec, want)
+		}
+	}
+	if g, p := rv.gzipped.Load(), rv.plain.Load(); g != 3 || p != 3 {
+		t.Fatalf("%d gzipped and %d plain requests, want 3 and 3", g, p)
 	}
 }
 
