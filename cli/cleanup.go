@@ -33,8 +33,10 @@ The files of the current UTC day are never cleaned: the application is
 writing them. An age under a day therefore takes effect for today's
 records at the first cleanup after midnight UTC, and cleanup says so.
 
-A run cut short (killed, a crash) can simply be run again: it finishes the
-work and removes what the interrupted run left behind.
+A run that removes records is recorded as security events, one before the
+first record goes and one with the counts when it ends, so a run cut short
+(killed, a crash) leaves a trace. It can simply be run again: it finishes
+the work and removes what the interrupted run left behind.
 
 Examples:
   sidelog cleanup --db logs.db --dry-run

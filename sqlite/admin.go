@@ -17,7 +17,7 @@ import (
 // whether there is one. The admin UI keeps its saved views there.
 func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := db.catalog.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -34,9 +34,9 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	var err error
 	if value == "" {
-		_, err = db.catalog.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key)
+		_, err = db.catExec(ctx, `DELETE FROM settings WHERE key = ?`, key)
 	} else {
-		_, err = db.catalog.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+		_, err = db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	}
 	return classify(err)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -219,4 +220,75 @@ func (db *DB) SetAside() []Aside {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
+}
+
+// catalogFailed handles an error of the catalog handle cat while the
+// store runs: a damaged catalog is set aside and a new one takes its
+// place, as at Open (the retention policy saved in it, the followers'
+// positions and the chain's anchor fall back to their defaults). It
+// reports whether the catalog was replaced, by this call or by another
+// one meanwhile, so that the caller can try once more. The security event
+// is queued: the next write, a read's end or Close records it.
+func (db *DB) catalogFailed(ctx context.Context, cat *sql.DB, err error) bool {
+	if !isCorrupt(err) {
+		return false
+	}
+	db.catMu.Lock()
+	defer db.catMu.Unlock()
+	if db.catalog != cat {
+		return true // set aside by another caller
+	}
+	if aerr := db.setAsideCatalog(cat, err.Error()); aerr != nil {
+		fmt.Fprintf(db.opts.Warnings, "sidelog: the log catalog %s is damaged and could not be set aside: %v\n", filepath.Base(db.path), aerr)
+		return false
+	}
+	fresh, oerr := db.openCatalog(context.WithoutCancel(ctx), true)
+	if oerr != nil {
+		fmt.Fprintf(db.opts.Warnings, "sidelog: no new log catalog after setting the damaged one aside: %v\n", oerr)
+		return false
+	}
+	db.catalog = fresh
+	return true
+}
+
+// catExec runs a statement on the catalog; a damaged catalog is set aside
+// (see catalogFailed) and the statement runs once more on the new one.
+func (db *DB) catExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	cat := db.cat()
+	res, err := cat.ExecContext(ctx, query, args...)
+	if db.catalogFailed(ctx, cat, err) {
+		res, err = db.cat().ExecContext(ctx, query, args...)
+	}
+	return res, err
+}
+
+// catQuery is catExec for a query of rows.
+func (db *DB) catQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	cat := db.cat()
+	rows, err := cat.QueryContext(ctx, query, args...)
+	if db.catalogFailed(ctx, cat, err) {
+		rows, err = db.cat().QueryContext(ctx, query, args...)
+	}
+	return rows, err
+}
+
+// catRow is catExec for a query of one row: its Scan runs the query.
+func (db *DB) catRow(ctx context.Context, query string, args ...any) catRow {
+	return catRow{db, ctx, query, args}
+}
+
+type catRow struct {
+	db    *DB
+	ctx   context.Context
+	query string
+	args  []any
+}
+
+func (r catRow) Scan(dest ...any) error {
+	cat := r.db.cat()
+	err := cat.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+	if r.db.catalogFailed(r.ctx, cat, err) {
+		err = r.db.cat().QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+	}
+	return err
 }

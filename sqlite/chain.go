@@ -165,7 +165,7 @@ func (db *DB) ChainHead(ctx context.Context) (ChainHead, error) {
 
 func (db *DB) chainAnchor(ctx context.Context) (ChainHead, error) {
 	var v string
-	err := db.cat().QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, chainAnchorKey).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, chainAnchorKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ChainHead{}, nil
 	}
@@ -230,7 +230,7 @@ func (db *DB) anchorBefore(ctx context.Context, s *segment, cond string, args []
 	anchor := cur
 	for _, l := range removed {
 		if oldest > 0 && l.seq > oldest {
-			if _, err := db.cat().ExecContext(ctx, `INSERT OR REPLACE INTO chain_gaps(seq, hash, reason) VALUES (?, ?, 'retention')`,
+			if _, err := db.catExec(ctx, `INSERT OR REPLACE INTO chain_gaps(seq, hash, reason) VALUES (?, ?, 'retention')`,
 				l.seq, l.hash); err != nil {
 				return classify(fmt.Errorf("record chain gap: %w", err))
 			}
@@ -242,11 +242,11 @@ func (db *DB) anchorBefore(ctx context.Context, s *segment, cond string, args []
 		return nil
 	}
 	b, _ := json.Marshal(anchor)
-	if _, err := db.cat().ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	if _, err := db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, chainAnchorKey, string(b)); err != nil {
 		return classify(fmt.Errorf("save chain anchor: %w", err))
 	}
-	_, err = db.cat().ExecContext(ctx, `DELETE FROM chain_gaps WHERE seq <= ?`, anchor.Seq)
+	_, err = db.catExec(ctx, `DELETE FROM chain_gaps WHERE seq <= ?`, anchor.Seq)
 	return classify(err)
 }
 
@@ -294,7 +294,7 @@ func (db *DB) gapsBefore(ctx context.Context, tx *sql.Tx, cond string) error {
 		if err := rows.Scan(&seq, &hash); err != nil {
 			return err
 		}
-		if _, err := db.cat().ExecContext(ctx, `INSERT OR REPLACE INTO chain_gaps(seq, hash, reason) VALUES (?, ?, 'erased')`,
+		if _, err := db.catExec(ctx, `INSERT OR REPLACE INTO chain_gaps(seq, hash, reason) VALUES (?, ?, 'erased')`,
 			seq, hash); err != nil {
 			return err
 		}
@@ -492,7 +492,7 @@ func (db *DB) VerifyChain(ctx context.Context, opts VerifyOptions) (ChainReport,
 	w.rep.OK = w.rep.Bad == nil
 	w.rep.At, w.rep.Elapsed = time.Now().UTC(), time.Since(start)
 	b, _ := json.Marshal(w.rep)
-	if _, err := db.cat().ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	if _, err := db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, chainVerifyKey, string(b)); err != nil {
 		return w.rep, classify(fmt.Errorf("save verify result: %w", err))
 	}
@@ -541,7 +541,7 @@ func (c chainScanner) Scan(dest ...any) error {
 }
 
 func (db *DB) chainGaps(ctx context.Context) (map[int64][]byte, error) {
-	rows, err := db.cat().QueryContext(ctx, `SELECT seq, hash FROM chain_gaps`)
+	rows, err := db.catQuery(ctx, `SELECT seq, hash FROM chain_gaps`)
 	if err != nil {
 		return nil, classify(fmt.Errorf("read chain gaps: %w", err))
 	}
@@ -562,7 +562,7 @@ func (db *DB) chainGaps(ctx context.Context) (map[int64][]byte, error) {
 // chain was never verified.
 func (db *DB) LastVerify(ctx context.Context) (*ChainReport, error) {
 	var v string
-	err := db.cat().QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, chainVerifyKey).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, chainVerifyKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -210,7 +210,7 @@ func versionLess(a, b string) bool {
 // SQLiteVersion returns the version of the SQLite library the store uses.
 func (db *DB) SQLiteVersion(ctx context.Context) (string, error) {
 	var v string
-	err := db.cat().QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&v)
+	err := db.catRow(ctx, `SELECT sqlite_version()`).Scan(&v)
 	return v, err
 }
 
@@ -345,6 +345,7 @@ func (db *DB) forget(s *segment) {
 // Close closes every file. Records handed to WriteBatch before Close are
 // stored; the handler's Close must run first to drain its queue.
 func (db *DB) Close() error {
+	db.afterRead(context.Background()) // security events of files set aside since the last write
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	db.mu.Lock()

@@ -104,7 +104,8 @@ func mustCheck(t *testing.T, db *sqlite.DB) {
 
 // TestDB_CleanupKilled kills cleanup 20 times at random points; run again
 // to completion, it must leave exactly the records the policy keeps, no
-// file of a rewrite in progress, and a sound database.
+// file of a rewrite in progress, a sound database, and a record of every
+// run that removed something, finished or cut short.
 func TestDB_CleanupKilled(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "logs.db")
@@ -135,6 +136,12 @@ func TestDB_CleanupKilled(t *testing.T) {
 		t.Errorf("%d records left (%v), want %d", n, err, want)
 	}
 	mustCheck(t, db)
+	sec := []sidelog.Kind{sidelog.KindSecurity}
+	started, _ := db.Count(ctx, sidelog.Filter{Kinds: sec, Since: killNow, Text: `"retention cleanup started"`})
+	done, _ := db.Count(ctx, sidelog.Filter{Kinds: sec, Since: killNow, Text: `"retention cleanup done"`})
+	if done < 1 || started < done || started < 2 {
+		t.Errorf("security events: %d cleanups started, %d done; want the interrupted runs recorded too, and at least one done", started, done)
+	}
 }
 
 // TestDB_PurgeKilled kills purge 20 times at random points; run again to

@@ -105,6 +105,13 @@ func (db *DB) Check(ctx context.Context) ([]Problem, error) {
 		}
 		return nil
 	}
+	// A catalog damaged since Open is set aside here (see catalogFailed),
+	// and the new one is checked; the caller lists what was set aside.
+	var tables int
+	if err := db.catRow(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil && !isCorrupt(err) {
+		return probs, err
+	}
+	defer db.afterRead(ctx)
 	if err := collect(filepath.Base(db.path), db.cat(), false); err != nil {
 		return probs, err
 	}
@@ -146,10 +153,10 @@ func (db *DB) Vacuum(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := db.cat().ExecContext(ctx, `VACUUM`); err != nil {
+	if _, err := db.catExec(ctx, `VACUUM`); err != nil {
 		return classify(fmt.Errorf("vacuum catalog: %w", err))
 	}
-	_, err := db.cat().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, err := db.catExec(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return classify(err)
 }
 

@@ -69,10 +69,16 @@ func TestDB_Cleanup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if isCleanupEvent(r) {
+			continue
+		}
 		got = append(got, r.ID)
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("after cleanup %d records, want %d", len(got), len(want))
+	}
+	if ev := cleanupEvents(t, db); !slices.Equal(ev, []string{"started", "done"}) {
+		t.Errorf("cleanup's security events %v, want started and done", ev)
 	}
 	if after := db.Size(); after >= before {
 		t.Errorf("size %d -> %d: the file did not shrink", before, after)
@@ -108,8 +114,11 @@ func TestDB_CleanupMaxBytes(t *testing.T) {
 	if db.Size() > limit || rep.Removed == 0 {
 		t.Errorf("size %d after cleanup, limit %d; report %+v", db.Size(), limit, rep)
 	}
-	if n, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}}); n != audits {
-		t.Errorf("audit and security records %d -> %d: size cleanup must keep them", audits, n)
+	if n, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}}); n != audits+2 {
+		t.Errorf("audit and security records %d -> %d: size cleanup must keep them (and add its started and done events)", audits, n)
+	}
+	if ev := cleanupEvents(t, db); !slices.Equal(ev, []string{"started", "done"}) {
+		t.Errorf("cleanup's security events %v, want started and done", ev)
 	}
 }
 
@@ -293,7 +302,32 @@ func TestDB_StartRetention(t *testing.T) {
 	if rep.Removed != 1 || rep.SegmentsDropped != 1 {
 		t.Errorf("background run %+v: want the old info file deleted", rep)
 	}
-	if n, _ := db.Count(ctx, sidelog.Filter{}); n != 1 {
+	if n, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindApp}}); n != 1 {
 		t.Errorf("%d records left, want 1", n)
 	}
+	if ev := cleanupEvents(t, db); !slices.Equal(ev, []string{"started", "done"}) {
+		t.Errorf("cleanup's security events %v, want started and done", ev)
+	}
+}
+
+// isCleanupEvent reports whether r is a security event of a cleanup run.
+func isCleanupEvent(r sidelog.Record) bool {
+	return r.Kind == sidelog.KindSecurity && r.Logger == "sidelog" && strings.HasPrefix(r.Message, "retention cleanup ")
+}
+
+// cleanupEvents returns the words after "retention cleanup" of the
+// cleanup runs' security events, oldest first.
+func cleanupEvents(t *testing.T, db *sqlite.DB) []string {
+	t.Helper()
+	var out []string
+	for r, err := range db.Scan(context.Background(), sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindSecurity}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if isCleanupEvent(r) {
+			w, _, _ := strings.Cut(strings.TrimPrefix(r.Message, "retention cleanup "), ":")
+			out = append(out, w)
+		}
+	}
+	return out
 }

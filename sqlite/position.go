@@ -33,7 +33,7 @@ func (db *DB) LoadPosition(ctx context.Context, name string) (sidelog.Position, 
 		return nil, err
 	}
 	var v string
-	err := db.catalog.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, positionKey+name).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, positionKey+name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -61,7 +61,7 @@ func (db *DB) SavePosition(ctx context.Context, name string, p sidelog.Position)
 		return err
 	}
 	b, _ := json.Marshal(p)
-	if _, err := db.catalog.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	if _, err := db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, positionKey+name, string(b)); err != nil {
 		return classify(fmt.Errorf("save position %s: %w", name, err))
 	}
@@ -76,7 +76,7 @@ func (db *DB) DeletePosition(ctx context.Context, name string) error {
 	if err := checkFollowerName(name); err != nil {
 		return err
 	}
-	_, err := db.catalog.ExecContext(ctx, `DELETE FROM settings WHERE key IN (?, ?)`, positionKey+name, lostKey+name)
+	_, err := db.catExec(ctx, `DELETE FROM settings WHERE key IN (?, ?)`, positionKey+name, lostKey+name)
 	return classify(err)
 }
 
@@ -84,7 +84,7 @@ func (db *DB) DeletePosition(ctx context.Context, name string) error {
 // name had read them (see sidelog.Retention.KeepUnshipped).
 func (db *DB) Lost(ctx context.Context, name string) (int64, error) {
 	var v string
-	err := db.catalog.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, lostKey+name).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, lostKey+name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -95,7 +95,7 @@ func (db *DB) Lost(ctx context.Context, name string) (int64, error) {
 }
 
 func (db *DB) addLost(ctx context.Context, name string, n int64) error {
-	_, err := db.catalog.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	_, err := db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)`,
 		lostKey+name, strconv.FormatInt(n, 10))
 	return classify(err)
@@ -103,7 +103,7 @@ func (db *DB) addLost(ctx context.Context, name string, n int64) error {
 
 // positions returns every saved position by follower name.
 func (db *DB) positions(ctx context.Context) (map[string]sidelog.Position, error) {
-	rows, err := db.catalog.QueryContext(ctx, `SELECT key, value FROM settings WHERE key >= ? AND key < ?`,
+	rows, err := db.catQuery(ctx, `SELECT key, value FROM settings WHERE key >= ? AND key < ?`,
 		positionKey, positionKey[:len(positionKey)-1]+"/") // '/' follows '.'
 	if err != nil {
 		return nil, classify(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,8 @@ type CleanupReport struct {
 	// not read them yet (Retention.KeepUnshipped); Lost counts records
 	// removed before a follower read them.
 	Held, Lost int64
+
+	announced bool // the run's "started" security event is written
 }
 
 // Cleanup applies the retention policy as of now. Day files whose every
@@ -38,7 +41,12 @@ type CleanupReport struct {
 // the space comes back at once and the writer is held only for the swap.
 // Then, while the database is larger than pol.MaxBytes, the oldest days lose
 // everything but their audit and security records.
-func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time, dryRun bool) (CleanupReport, error) {
+//
+// A run that removes records leaves a record of it even when it is cut
+// short: a security event ("retention cleanup started") is written before
+// the first record goes, and one with the counts when the run ends, done
+// or failed. A run that removes nothing writes no event.
+func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time, dryRun bool) (rep CleanupReport, err error) {
 	if err := pol.Validate(); err != nil {
 		return CleanupReport{}, err
 	}
@@ -48,7 +56,12 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 		db.removeStaleRewrites(true)
 	}
 	start := time.Now()
-	rep := CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
+	rep = CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
+	defer func() {
+		if rep.announced {
+			err = errors.Join(err, db.announceEnd(ctx, &rep, err))
+		}
+	}()
 	h, err := db.newHold(ctx, pol)
 	if err != nil {
 		return rep, err
@@ -141,6 +154,9 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 		if dryRun {
 			return nil
 		}
+		if err := db.announce(ctx, rep); err != nil {
+			return err
+		}
 		if err := db.anchorBefore(ctx, s, "", nil); err != nil {
 			return err
 		}
@@ -155,6 +171,9 @@ func (db *DB) expire(ctx context.Context, s *segment, ru rule, dryRun bool, rep 
 		if n > 0 {
 			rep.SegmentsRewritten++
 		}
+		return err
+	}
+	if err := db.announce(ctx, rep); err != nil {
 		return err
 	}
 	if err := db.anchorBefore(ctx, s, cond, args); err != nil {
@@ -425,4 +444,35 @@ func (db *DB) removeStaleRewrites(own bool) {
 func processAlive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	return err == nil && p.Signal(syscall.Signal(0)) == nil
+}
+
+// announce records, once per run and before its first record is removed,
+// that a cleanup is removing records: a run cut short (killed, a crash)
+// leaves this trace.
+func (db *DB) announce(ctx context.Context, rep *CleanupReport) error {
+	if rep.announced {
+		return nil
+	}
+	ev := sidelog.Record{Time: db.opts.Now(), Level: slog.LevelWarn, Kind: sidelog.KindSecurity, Logger: "sidelog",
+		Message: "retention cleanup started: removing expired records"}
+	if err := db.WriteBatch(ctx, []sidelog.Record{ev}); err != nil {
+		return fmt.Errorf("record the cleanup's start: %w", err)
+	}
+	rep.announced = true
+	return nil
+}
+
+// announceEnd records what an announced run removed, and how it ended.
+func (db *DB) announceEnd(ctx context.Context, rep *CleanupReport, runErr error) error {
+	msg := fmt.Sprintf("retention cleanup done: removed %d records (%d day files deleted, %d rewritten)",
+		rep.Removed, rep.SegmentsDropped, rep.SegmentsRewritten)
+	if runErr != nil {
+		msg = fmt.Sprintf("retention cleanup failed after removing %d records (%d day files deleted, %d rewritten): %v",
+			rep.Removed, rep.SegmentsDropped, rep.SegmentsRewritten, runErr)
+	}
+	ev := sidelog.Record{Time: db.opts.Now(), Level: slog.LevelWarn, Kind: sidelog.KindSecurity, Logger: "sidelog", Message: msg}
+	if err := db.WriteBatch(context.WithoutCancel(ctx), []sidelog.Record{ev}); err != nil {
+		return fmt.Errorf("record the cleanup's end: %w", err)
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ const retentionKey = "retention"
 // sidelog.DefaultRetention when none was saved.
 func (db *DB) Retention(ctx context.Context) (sidelog.Retention, error) {
 	var v string
-	err := db.cat().QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, retentionKey).Scan(&v)
+	err := db.catRow(ctx, `SELECT value FROM settings WHERE key = ?`, retentionKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sidelog.DefaultRetention(), nil
 	}
@@ -37,7 +37,7 @@ func (db *DB) SetRetention(ctx context.Context, r sidelog.Retention) error {
 		return err
 	}
 	b, _ := json.Marshal(r)
-	_, err := db.cat().ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	_, err := db.catExec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, retentionKey, string(b))
 	return classify(err)
 }
