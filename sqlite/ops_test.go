@@ -101,9 +101,15 @@ func TestDB_Cleanup(t *testing.T) {
 
 func TestDB_CleanupMaxBytes(t *testing.T) {
 	t.Parallel()
-	db := MustOpen(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	// The store's clock is the run's, as in a service: the cleanup's own
+	// security events go to today's file, not to a new day of their own.
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logs.db"), sqlite.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	MustGenerate(t, db, scaled(20000), now, 10*sidelog.Day)
 	audits, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}})
 	limit := db.Size() / 3
