@@ -201,6 +201,7 @@ func New(opts Options) *Handler {
 	}
 	h.counts.m = map[string]countEntry{}
 	h.handle("GET", "/{$}", RoleViewer, h.list)
+	h.handle("GET", "/chart", RoleViewer, h.chartPart)
 	h.handle("GET", "/records/{id}", RoleViewer, h.detail)
 	h.handle("GET", "/tail", RoleViewer, h.tail)
 	h.handle("GET", "/export", RoleViewer, h.export)

@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,7 +42,8 @@ type page struct {
 	Rows      []row
 	Hints     []link // attribute terms no record has, with the query as probably meant
 	Chart     *chart
-	ChartNote *link // why the chart is missing, and how to draw it anyway
+	ChartNote *link  // why the chart is missing, and how to draw it anyway
+	ChartURL  string // the chart, fetched by the page after the list (/chart)
 	Older     string
 	Newest    string
 	Newer     bool
@@ -264,6 +267,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("before"); s != "" {
 		before, _ = strconv.ParseInt(s, 10, 64)
 	}
+	// The chart is counted beside the list; the list does not wait for it
+	// past chartInline (see inlineChart).
+	chart := h.startChart(r, q, f)
+	defer chart.cancel()
 	res, err := h.opts.Store.Query(ctx, f, sidelog.Page{Limit: p.Limit, After: sidelog.Cursor{ID: before}})
 	if err != nil {
 		p.Error = errorText(err)
@@ -286,7 +293,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if res.Next.ID == 0 {
 		p.Hints = h.missingAttrs(r, q, f)
 	}
-	p.Chart, p.ChartNote = h.boundedChart(r, q, f)
+	p.Chart, p.ChartNote, p.ChartURL = h.inlineChart(r, q, f, chart)
 	p.TailURL = h.opts.Prefix + "/tail?" + url.Values{"q": {q}}.Encode()
 	if len(res.Records) > 0 {
 		p.TailURL += "&after=" + strconv.FormatInt(res.Records[0].ID, 10)
@@ -333,36 +340,100 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// chartBudget bounds the chart's share of a list page: a query that the
-// rollups cannot count is counted row by row over the whole range.
-const chartBudget = 150 * time.Millisecond
+// chartInline is how long after the list the page waits for its chart:
+// a chart the rollups answer is ready by then; one counted row by row is
+// left to /chart, which the page's script fetches after the list is shown
+// (without script, a link draws the page with the chart: chart=full).
+const chartInline = 25 * time.Millisecond
 
-// boundedChart draws the chart within chartBudget, unless the URL asks for
-// the full chart (chart=full); past the budget the page says so and links
-// to the full chart instead of making the list wait.
-func (h *Handler) boundedChart(r *http.Request, q string, f sidelog.Filter) (*chart, *link) {
+// chartBudget bounds the chart endpoint: past it, the chart is not drawn
+// and the page says how to narrow the range.
+const chartBudget = 5 * time.Second
+
+// chartJob is a chart being counted beside the list.
+type chartJob struct {
+	done   chan struct{}
+	c      *chart
+	err    error
+	cancel context.CancelFunc
+	full   bool
+}
+
+// startChart starts counting the chart of f for the list page.
+func (h *Handler) startChart(r *http.Request, q string, f sidelog.Filter) *chartJob {
 	full := r.URL.Query().Get("chart") == "full"
-	cr := r
-	if !full {
-		// The store notices the end of the context between statements,
-		// so a slow count overruns the budget by one file's work.
-		ctx, cancel := context.WithTimeout(r.Context(), chartBudget)
-		defer cancel()
-		cr = r.WithContext(ctx)
+	ctx, cancel := context.WithTimeout(r.Context(), chartBudget)
+	j := &chartJob{done: make(chan struct{}), cancel: cancel, full: full}
+	go func() {
+		defer close(j.done)
+		j.c, j.err = h.chart(r.WithContext(ctx), q, f)
+	}()
+	return j
+}
+
+// inlineChart waits for the chart up to chartInline (to the end with
+// chart=full); a chart not ready by then is cancelled and the page gets
+// the URL that draws it.
+func (h *Handler) inlineChart(r *http.Request, q string, f sidelog.Filter, j *chartJob) (*chart, *link, string) {
+	wait := time.NewTimer(chartInline)
+	defer wait.Stop()
+	if j.full {
+		wait.Reset(chartBudget + time.Second)
 	}
-	c, err := h.chart(cr, q, f)
-	if err == nil {
-		return c, nil
+	select {
+	case <-j.done:
+	case <-wait.C:
+		j.cancel()
+		v := url.Values{"q": {q}}
+		return nil, &link{"The chart of this query is counted row by row; it follows the list.", h.chartPageURL(q)}, h.opts.Prefix + "/chart?" + v.Encode()
 	}
-	if !full && r.Context().Err() == nil && cr.Context().Err() != nil {
-		v := url.Values{"chart": {"full"}}
-		if q != "" {
-			v.Set("q", q)
+	if j.err == nil {
+		return j.c, nil, ""
+	}
+	if r.Context().Err() == nil && errors.Is(j.err, context.DeadlineExceeded) {
+		return nil, &link{"The chart was not drawn: counting this query row by row over the range took over " +
+			chartBudget.String() + ". Narrow the time range.", ""}, ""
+	}
+	return nil, &link{"The chart failed: " + errorText(j.err), ""}, ""
+}
+
+// chartPageURL is the list of q drawn with its chart, however long it takes.
+func (h *Handler) chartPageURL(q string) string {
+	v := url.Values{"chart": {"full"}}
+	if q != "" {
+		v.Set("q", q)
+	}
+	return h.opts.Prefix + "/?" + v.Encode()
+}
+
+// chartPart serves the list's chart alone, as the HTML the list would hold:
+// the page's script puts it in place after the list is shown.
+func (h *Handler) chartPart(w http.ResponseWriter, r *http.Request) {
+	q, f, err := h.parse(r)
+	if err != nil {
+		http.Error(w, errorText(err), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), chartBudget)
+	defer cancel()
+	p := h.newPage(r, "Chart")
+	p.Q = q
+	p.Chart, err = h.chart(r.WithContext(ctx), q, f)
+	if err != nil {
+		msg := "The chart failed: " + errorText(err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = "The chart was not drawn: counting this query row by row over the range took over " + chartBudget.String() + ". Narrow the time range."
 		}
-		return nil, &link{"The chart was not drawn: this query is counted row by row over the range, which took over " +
-			chartBudget.String() + ". Draw it anyway, or narrow the time range.", h.opts.Prefix + "/?" + v.Encode()}
+		p.ChartNote = &link{msg, ""}
 	}
-	return nil, &link{"The chart failed: " + errorText(err), ""}
+	var b bytes.Buffer
+	if err := templates["list.html"].ExecuteTemplate(&b, "chart", p); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
 }
 
 // AttrChecker tells which attribute terms of a filter name an attribute no

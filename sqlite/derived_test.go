@@ -372,3 +372,50 @@ func TestDelete_KeepsDerived(t *testing.T) {
 		}
 	}
 }
+
+// TestFileMayMatch checks the skipping of files by their class name
+// against every level and kind a record can have: a file is never skipped
+// for a filter one of its records matches, and is skipped where none can.
+func TestFileMayMatch(t *testing.T) {
+	levels := []slog.Level{-8, -5, -4, -1, 0, 1, 3, 4, 5, 7, 8, 12}
+	kinds := sidelog.Kinds()
+	var filters []sidelog.Filter
+	for _, lo := range append([]slog.Level{-100}, levels...) {
+		for _, hi := range append([]slog.Level{100}, levels...) {
+			if hi < lo {
+				continue
+			}
+			for mask := range 1 << len(kinds) {
+				f := sidelog.Filter{}
+				if lo != -100 {
+					f.MinLevel = &lo
+				}
+				if hi != 100 {
+					f.MaxLevel = &hi
+				}
+				for i, k := range kinds {
+					if mask&(1<<i) != 0 {
+						f.Kinds = append(f.Kinds, k)
+					}
+				}
+				filters = append(filters, f)
+			}
+		}
+	}
+	for _, f := range filters {
+		var may [3]bool
+		for _, l := range levels {
+			for _, k := range kinds {
+				r := sidelog.Record{Level: l, Kind: k}
+				if f.Match(&r) {
+					may[fileClassOf(&r)] = true
+				}
+			}
+		}
+		for c := range may {
+			if got := fileMayMatch(fileClass(c), f); got != may[c] {
+				t.Errorf("fileMayMatch(%s, %s) = %v, want %v", classNames[c], sidelog.FormatQuery(f), got, may[c])
+			}
+		}
+	}
+}

@@ -331,10 +331,16 @@ func ftsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) 
 // matches sooner than collecting every candidate.
 const candidateLimit = 1000
 
-// countCandidates counts up to candidateLimit rows of the file matching
-// the FTS query.
-func countCandidates(ctx context.Context, r queryer, fq string) (int, error) {
+// candidateIDs runs the FTS query on the file's attribute index once and
+// returns the matching rowids as a JSON array for json_each, with their
+// number, when there are fewer than candidateLimit; past that it returns
+// "" and candidateLimit (walking rowids is then the better plan).
+func candidateIDs(ctx context.Context, r queryer, fq string) (string, int, error) {
+	var ids string
 	var n int
-	err := r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM attrs_fts WHERE attrs_fts MATCH ? LIMIT ?)`, fq, candidateLimit).Scan(&n)
-	return n, err
+	err := r.QueryRowContext(ctx, `SELECT coalesce(json_group_array(rowid), '[]'), count(*) FROM (SELECT rowid FROM attrs_fts WHERE attrs_fts MATCH ? LIMIT ?)`, fq, candidateLimit).Scan(&ids, &n)
+	if err != nil || n >= candidateLimit {
+		return "", n, err
+	}
+	return ids, n, nil
 }

@@ -184,6 +184,8 @@ func conditions(f sidelog.Filter, p plan) *where {
 			in := " IN (" + p.msgsQuery + ")"
 			args := append(append(slices.Clone(p.msgsArgs), p.msgsArgs...), p.textFTS)
 			w.add("(+l.msg"+in+" OR +l.err"+in+" OR "+attrs+")", args...)
+		case len(p.msgs) == 0 && p.textIDs != "":
+			w.add("l.id IN (SELECT value FROM json_each(?))", p.textIDs)
 		case len(p.msgs) == 0:
 			w.add(attrs, p.textFTS)
 		default:
@@ -194,7 +196,7 @@ func conditions(f sidelog.Filter, p plan) *where {
 	}
 	if f.Expr != nil {
 		if p.cands != "" {
-			w.add("l.id IN (SELECT rowid FROM attrs_fts WHERE attrs_fts MATCH ?)", p.cands)
+			w.add("l.id IN (SELECT value FROM json_each(?))", p.cands)
 		}
 		exprSQL(w, f.Expr) //nolint:errcheck // checked by validate
 	}
@@ -224,9 +226,12 @@ type plan struct {
 	walkPath, walkText bool
 
 	textFTS string // the text query, for the attribute index
-	// cands is an attribute index query whose matches include every row
-	// that can match the filter's expression, when they are few enough in
-	// this file to look up (see candidates); "" to walk rowids.
+	// textIDs are the rows (a JSON array of rowids) whose attributes hold
+	// the text, when only attributes can match and they are few; "" else.
+	textIDs string
+	// cands are the rows (a JSON array of rowids) the attribute index
+	// names as able to match the filter's expression, when they are few
+	// enough in this file to look up (see candidates); "" to walk rowids.
 	cands string
 	// Past maxValues matching values, the ids are not listed: the
 	// condition is a subquery (with its arguments) that SQLite runs once
@@ -308,13 +313,11 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 	}
 	if f.Expr != nil {
 		if cq := candidates(f.Expr); cq != "" {
-			n, err := countCandidates(ctx, r, cq)
+			ids, n, err := candidateIDs(ctx, r, cq)
 			if err != nil || n == 0 {
 				return plan{skip: n == 0}, err
 			}
-			if n < candidateLimit {
-				p.cands = cq
-			}
+			p.cands = ids
 		}
 	}
 	if f.Text != "" {
@@ -329,11 +332,13 @@ func planFor(ctx context.Context, s *segment, r queryer, f sidelog.Filter) (plan
 			p.msgsQuery, p.msgsArgs = q, []any{fq}
 		}
 		if len(p.msgs) == 0 && !many {
-			// Only the attributes can match: skip the file when they don't.
-			n, err := countCandidates(ctx, r, fq)
+			// Only the attributes can match: skip the file when they don't,
+			// and look up only the rows they name when they are few.
+			ids, n, err := candidateIDs(ctx, r, fq)
 			if err != nil || n == 0 {
 				return plan{skip: n == 0}, err
 			}
+			p.textIDs = ids
 		}
 		p.walkText = many || len(p.msgs) >= manyValues
 		if !p.walkText && len(p.msgs) > 0 {
@@ -446,9 +451,38 @@ func (db *DB) segmentsFor(f sidelog.Filter) []*segment {
 		if !f.Until.IsZero() && s.day > dayOf(f.Until.UnixNano()-1) {
 			continue
 		}
+		if !fileMayMatch(s.class, f) {
+			continue // known by its name alone: the file is not even opened
+		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// fileMayMatch reports whether a file of class c may hold records matching
+// f's level and kind conditions (see fileClassOf): debug files hold app and
+// request records below info, info files those at info, main files the
+// rest and every audit and security record.
+func fileMayMatch(c fileClass, f sidelog.Filter) bool {
+	kindOK := func(ks ...sidelog.Kind) bool {
+		if len(f.Kinds) == 0 {
+			return true
+		}
+		for _, k := range ks {
+			if slices.Contains(f.Kinds, k) {
+				return true
+			}
+		}
+		return false
+	}
+	plain := kindOK(sidelog.KindApp, sidelog.KindRequest)
+	switch c {
+	case classDebug:
+		return plain && (f.MinLevel == nil || *f.MinLevel < slog.LevelInfo)
+	case classInfo:
+		return plain && (f.MinLevel == nil || *f.MinLevel < slog.LevelWarn) && (f.MaxLevel == nil || *f.MaxLevel >= slog.LevelInfo)
+	}
+	return kindOK(sidelog.KindAudit, sidelog.KindSecurity) || (plain && (f.MaxLevel == nil || *f.MaxLevel >= slog.LevelWarn))
 }
 
 // byDay splits segments (newest day first) into the groups of each day.

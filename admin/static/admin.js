@@ -47,6 +47,21 @@
     });
   }
 
+  // A chart counted row by row follows the list: fetch it and put it in
+  // place (the server escaped it like the rest of the page).
+  var slot = document.getElementById("chart-slot");
+  if (slot && slot.getAttribute("data-src")) {
+    fetch(slot.getAttribute("data-src"), { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("chart: " + r.status);
+      return r.text();
+    }).then(function (html) {
+      var t = document.createElement("template");
+      t.innerHTML = html;
+      slot.replaceChildren(t.content);
+      slot.classList.add("loaded");
+    }).catch(function () { /* the note and its link stay */ });
+  }
+
   // Keyboard: / focuses the box, j/k move, Enter opens, Esc goes back.
   var help = document.getElementById("keyhelp");
   var sel = -1;

@@ -75,6 +75,7 @@ var routeStatus = map[string][4]int{
 	"GET /admin":                  {301, 301, 301, 301},
 	// the admin UI, mounted under /admin/
 	"GET /admin/{$}":                {303, 403, 200, 200},
+	"GET /admin/chart":              {303, 403, 200, 200},
 	"GET /admin/records/{id}":       {303, 403, 200, 200},
 	"GET /admin/tail":               {303, 403, 200, 200},
 	"GET /admin/export":             {303, 403, 200, 200},
