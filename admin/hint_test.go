@@ -5,9 +5,12 @@ import (
 	"html"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidelog/sidelog"
 )
 
 // TestList_MisspeltField checks that an attribute term on a key no record
@@ -36,5 +39,36 @@ func TestList_MisspeltField(t *testing.T) {
 	res = e.get("viewer", "/admin/?"+url.Values{"q": {"customer.plan:gold"}}.Encode())
 	if !strings.Contains(html.UnescapeString(res.Body), "no record in the range has an attribute customer.plan") {
 		t.Errorf("no hint for a key no record has")
+	}
+}
+
+// TestHelpExamples checks that every example of the query help parses, is
+// on the help page and in the list's syntax panel as a link to its list,
+// and that a query error names its term for the box.
+func TestHelpExamples(t *testing.T) {
+	e := newEnv(t)
+	help := e.get("viewer", "/admin/help").Body
+	list := e.get("viewer", "/admin/").Body
+	n := 0
+	for _, m := range regexp.MustCompile(`<a class="ex" href="([^"]+)" data-term="([^"]*)">`).FindAllStringSubmatch(help, -1) {
+		n++
+		term := html.UnescapeString(m[2])
+		if _, err := sidelog.ParseQuery(term, e.now); err != nil {
+			t.Errorf("example %q does not parse: %v", term, err)
+		}
+		u, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil || u.Query().Get("q") != term {
+			t.Errorf("example %q links to %q", term, m[1])
+		}
+		if !strings.Contains(list, `data-term="`+m[2]+`"`) {
+			t.Errorf("example %q is not in the list's syntax panel", term)
+		}
+	}
+	if n < 20 {
+		t.Errorf("%d examples on the help page", n)
+	}
+	res := e.get("viewer", "/admin/?"+url.Values{"q": {"kind:request level:loud"}}.Encode())
+	if res.Status != 400 || !strings.Contains(res.Body, `data-term="level:loud"`) {
+		t.Errorf("a query error does not name its term for the box: %d\n%s", res.Status, res.Body)
 	}
 }

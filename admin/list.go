@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,11 @@ type page struct {
 
 	// history
 	History *historyView
+	// help: example terms that link to their lists (and, on the list,
+	// add themselves to the query box)
+	HelpExamples []helpExample
+	ErrorTerm    string // the term a query error names, selected in the box
+
 	// requests
 	Requests    *requestsView
 	HasRequests bool // the store answers request analytics: the nav links the page
@@ -258,8 +264,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 		p.Limit = min(n, maxRows)
 	}
+	p.HelpExamples = h.helpExamples()
 	if err != nil {
 		p.Error = errorText(err)
+		p.ErrorTerm = errorTerm(p.Error)
 		h.render(w, r, "list.html", http.StatusBadRequest, p)
 		return
 	}
@@ -464,4 +472,20 @@ func (h *Handler) missingAttrs(r *http.Request, q string, f sidelog.Filter) []li
 		out = append(out, l)
 	}
 	return out
+}
+
+// termInError finds the term a query error names: ... term "level:loud" ...
+var termInError = regexp.MustCompile(`term ("(?:[^"\\]|\\.)*")`)
+
+// errorTerm returns the term a query error message names, or "".
+func errorTerm(msg string) string {
+	m := termInError.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	t, err := strconv.Unquote(m[1])
+	if err != nil {
+		return ""
+	}
+	return t
 }

@@ -160,5 +160,46 @@ func (h *Handler) settingsPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, "help.html", http.StatusOK, h.newPage(r, "Query language and keys"))
+	p := h.newPage(r, "Query language and keys")
+	p.HelpExamples = h.helpExamples()
+	h.render(w, r, "help.html", http.StatusOK, p)
+}
+
+// helpExample is a row of the query help: example terms and what they do.
+type helpExample struct {
+	Terms []exampleTerm
+	Note  string
+}
+
+// exampleTerm is an example term and the list it gives.
+type exampleTerm struct{ Term, URL string }
+
+// queryExamples are the query help's rows; every term is a valid query
+// (a test parses each).
+var queryExamples = []struct {
+	terms []string
+	note  string
+}{
+	{[]string{"level:warn", "level>=warn", "level:warn,error"}, "level: debug, info, warn, error, or a number"},
+	{[]string{"kind:request", "kind:audit,security"}, "app, request, audit, security"},
+	{[]string{"status:500", "status:5xx", "status>=400", "status:404,410"}, "HTTP status of requests"},
+	{[]string{"duration>250ms", "duration<=1.5s"}, "request duration, with a unit (ns us ms s m h)"},
+	{[]string{`route:"GET /projects/{id}"`, "path:/api/*", "method:DELETE"}, "route pattern; URL path (a prefix when it ends in *); method"},
+	{[]string{"user:42", "tenant:7", "request:ID", "trace:ID", "logger:http", "ip:10.0.0.1"}, "exact matches"},
+	{[]string{"project_id:4", "order.total>100", "customer.email:alice@example.com"}, "an attribute, nested by dotted path"},
+	{[]string{"has:order.id", "has:error", "-has:user"}, "the attribute or column is present (or not)"},
+	{[]string{"timeout", `"payment failed"`, "pay*"}, "text in the message, the error and the attributes' values: a word, a phrase, a prefix"},
+	{[]string{"-status:200", "NOT level:info", "(user:1 OR user:2)"}, "negation, alternatives, parentheses"},
+	{[]string{"since:90m", "since:7d", "since:2026-11-01", "until:2026-11-01T12:00:00Z"}, "time bounds: an age or a UTC time"},
+}
+
+func (h *Handler) helpExamples() []helpExample {
+	out := make([]helpExample, len(queryExamples))
+	for i, ex := range queryExamples {
+		out[i].Note = ex.note
+		for _, t := range ex.terms {
+			out[i].Terms = append(out[i].Terms, exampleTerm{t, h.listURL(t)})
+		}
+	}
+	return out
 }

@@ -47,6 +47,26 @@
     });
   }
 
+  // The syntax examples add their term to the box (replacing a term of
+  // the same key) instead of leaving the page.
+  if (q) {
+    document.querySelectorAll("details.syntax a.ex[data-term]").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var t = a.getAttribute("data-term"), k = keyOf(t.replace(/^-/, ""));
+        if (k && k !== "has") { setTerm([k], t); } else { q.value = (q.value ? q.value + " " : "") + t; }
+        q.focus();
+      });
+    });
+    // A query error names its term: select it in the box.
+    var qe = document.getElementById("query-error");
+    var bad = qe && qe.getAttribute("data-term");
+    if (bad) {
+      var at = q.value.indexOf(bad);
+      if (at >= 0) { q.focus(); q.setSelectionRange(at, at + bad.length); }
+    }
+  }
+
   // A chart counted row by row follows the list: fetch it and put it in
   // place (the server escaped it like the rest of the page).
   var slot = document.getElementById("chart-slot");

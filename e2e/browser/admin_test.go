@@ -150,6 +150,13 @@ func (b *tab) open(path string) {
 	b.doc = u.String()
 	b.mu.Unlock()
 	b.do("open "+path, chromedp.Navigate(b.app.URL+path))
+	// A chart counted row by row follows the list: wait for it, so that
+	// every page is checked whole and no fetch is cut off by the next.
+	if !waitFor(b.ctx, 10*time.Second, func() bool {
+		return eval[bool](b, "chart loaded", `(function(){ var s = document.getElementById('chart-slot'); return !s || s.classList.contains('loaded'); })()`)
+	}) {
+		b.t.Errorf("%s: the chart never followed the list", path)
+	}
 }
 
 // location returns the current URL, decoded.
@@ -247,7 +254,7 @@ func superuserFlow(t *testing.T, a *app, shots string) {
 		t.Errorf("after the quick filter: %s", b.location())
 	}
 	b.open("/admin/?n=15&q=" + url.QueryEscape("kind:request since:24h"))
-	b.do("wait list", chromedp.WaitVisible(`#records tr.rec`))
+	b.do("wait list", chromedp.WaitVisible(`#records tr.rec`), chromedp.WaitVisible(`figure.chart svg`))
 	b.shot(shots, "admin-list.png", "")
 	b.shot(shots, "admin-chart.png", "figure.chart")
 	b.clean("list")
@@ -276,9 +283,19 @@ func superuserFlow(t *testing.T, a *app, shots string) {
 	if msg := eval[string](b, "error", `document.getElementById('query-error').textContent`); !strings.Contains(msg, "level:loud") {
 		t.Errorf("error message %q does not point at the term", msg)
 	}
+	if sel := eval[string](b, "selected term", `(function(){ var q = document.getElementById('q'); return document.activeElement === q ? q.value.substring(q.selectionStart, q.selectionEnd) : 'not focused'; })()`); sel != "level:loud" {
+		t.Errorf("the bad term is not selected in the box: %q", sel)
+	}
+	// The syntax panel's examples add their term to the box.
+	b.open("/admin/?q=" + url.QueryEscape("kind:request"))
+	b.do("syntax example", chromedp.Click(`details.syntax summary`), chromedp.Click(`details.syntax a.ex[data-term="status:5xx"]`))
+	if q := eval[string](b, "box after example", `document.getElementById('q').value`); q != "kind:request status:5xx" {
+		t.Errorf("the example wrote %q", q)
+	}
 
 	// Refine by a chart bar: the last bar with records.
 	b.open("/admin/?q=" + url.QueryEscape("kind:request since:24h"))
+	b.do("wait chart", chromedp.WaitVisible(`figure.chart svg a.bar`)) // it may follow the list
 	eval[bool](b, "click a bar", `(function(){
 		var bars = Array.from(document.querySelectorAll('a.bar')).filter(function(a){ return a.querySelectorAll('rect').length > 1; });
 		var a = bars[bars.length - 2]; a.dispatchEvent(new MouseEvent('click', {bubbles: true})); return true; })()`)
