@@ -1,7 +1,6 @@
 package ship
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -12,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	otellog "go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sidelog/sidelog"
@@ -48,17 +48,18 @@ func Severity(l slog.Level) otellog.Severity {
 	return otellog.Severity(min(max(n, 1), 24))
 }
 
-// convert builds the OTLP form of r: its time, severity, message as the
-// body, trace context and every other column as an attribute.
-func convert(r *sidelog.Record) (context.Context, otellog.Record) {
-	var o otellog.Record
+// convert fills o, a copy of the shipper's template record (resource and
+// scope set), with the OTLP form of r: its time, severity, message as the
+// body, trace context and every other column as an attribute. kv is
+// scratch space for the attributes (o keeps a copy); convert returns it
+// for the next call.
+func convert(o *sdklog.Record, r *sidelog.Record, kv []attribute.KeyValue) []attribute.KeyValue {
 	o.SetTimestamp(r.Time)
 	o.SetObservedTimestamp(r.Time)
 	o.SetSeverity(Severity(r.Level))
 	o.SetSeverityText(r.Level.String())
 	o.SetBody(attribute.StringValue(r.Message))
-	kv := make([]attribute.KeyValue, 0, 16)
-	kv = append(kv, attribute.Int64(AttrRecordID, r.ID), attribute.String(AttrKind, r.Kind.String()))
+	kv = append(kv[:0], attribute.Int64(AttrRecordID, r.ID), attribute.String(AttrKind, r.Kind.String()))
 	str := func(k, v string) {
 		if v != "" {
 			kv = append(kv, attribute.String(k, v))
@@ -80,27 +81,30 @@ func convert(r *sidelog.Record) (context.Context, otellog.Record) {
 	str(AttrClientAddr, r.ClientIP)
 	str(AttrUserAgent, r.UserAgent)
 	str(AttrException, r.Error)
-	var sc trace.SpanContextConfig
+	var traceID trace.TraceID
 	if r.TraceID != "" {
 		if id, err := trace.TraceIDFromHex(r.TraceID); err == nil {
-			sc.TraceID = id
+			traceID = id
 		} else {
 			str(AttrRawTraceID, r.TraceID)
 		}
 	}
+	o.SetTraceID(traceID)
+	var spanID trace.SpanID
 	if r.SpanID != "" {
-		if id, err := trace.SpanIDFromHex(r.SpanID); err == nil && sc.TraceID.IsValid() {
-			sc.SpanID = id
+		if id, err := trace.SpanIDFromHex(r.SpanID); err == nil && traceID.IsValid() {
+			spanID = id
 		} else {
 			str(AttrRawSpanID, r.SpanID)
 		}
 	}
+	o.SetSpanID(spanID)
 	cols := len(kv)
 	kv = appendAttrs(kv, r.Attrs)
 	if len(kv) > cols {
 		// A member of the attributes named like a column's attribute
-		// wins, as the SDK's own de-duplication did (it is off: the
-		// keys are unique here, and it cost a map per record).
+		// wins (as the SDK's own de-duplication had it; that is off, the
+		// keys being unique here).
 		attrs := kv[cols:] // sorted by key, each key once
 		n := 0
 		for _, c := range kv[:cols] {
@@ -115,12 +119,8 @@ func convert(r *sidelog.Record) (context.Context, otellog.Record) {
 			kv = append(kv[:n], attrs...)
 		}
 	}
-	o.AddAttributes(kv...)
-	ctx := context.Background()
-	if sc.TraceID.IsValid() {
-		ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(sc))
-	}
-	return ctx, o
+	o.SetAttributes(kv...)
+	return kv
 }
 
 // appendAttrs adds the members of a JSON object as attributes, keeping

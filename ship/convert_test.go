@@ -145,7 +145,12 @@ func FuzzAppendAttrs(f *testing.F) {
 // every key is there once.
 func TestConvert_AttrNamedLikeColumn(t *testing.T) {
 	r := sidelog.Record{ID: 7, Kind: sidelog.KindRequest, UserID: "42", Path: "/a", Attrs: json.RawMessage(`{"user.id":"x","z":1}`)}
-	_, o := convert(&r)
+	s, err := New(nil, Options{Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.template
+	convert(&o, &r, nil)
 	got := map[string]string{}
 	o.WalkAttributes(func(kv attribute.KeyValue) bool {
 		if _, dup := got[string(kv.Key)]; dup {

@@ -110,18 +110,16 @@ type Stats struct {
 
 // Shipper ships one log database. Run it in a goroutine, or call Drain.
 type Shipper struct {
-	src  Source
-	opts Options
-	exp  sdklog.Exporter
-	lp   *sdklog.LoggerProvider
-	lg   otellog.Logger
-	coll *collector
+	src      Source
+	opts     Options
+	exp      sdklog.Exporter
+	lp       *sdklog.LoggerProvider
+	template sdklog.Record // resource, scope and limits; no content
 
 	shipped, batches, retried, failed atomic.Int64
 	lagRecords, lagNanos, lost        atomic.Int64
 	mu                                sync.Mutex // guards lastErr
 	lastErr                           string
-	emitting                          sync.Mutex // guards coll: one batch converted at a time
 	exporting                         sync.Mutex // one request at a time
 }
 
@@ -140,10 +138,18 @@ func New(src Source, opts Options) (*Shipper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ship: resource: %w", err)
 	}
-	s := &Shipper{src: src, opts: opts, exp: exp, coll: &collector{}}
-	s.lp = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(s.coll),
+	s := &Shipper{src: src, opts: opts, exp: exp}
+	// The SDK's logger makes one record with the resource, the scope and
+	// no limits; each record shipped starts as a copy of it. (Emitting
+	// every record through the logger cost a copy per attribute.)
+	coll := &collector{}
+	s.lp = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(coll),
 		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithAllowKeyDuplication())
-	s.lg = s.lp.Logger("github.com/sidelog/sidelog/ship")
+	s.lp.Logger("github.com/sidelog/sidelog/ship").Emit(context.Background(), otellog.Record{})
+	if len(coll.recs) != 1 {
+		return nil, errors.New("ship: the OpenTelemetry logger made no record")
+	}
+	s.template = coll.recs[0]
 	return s, nil
 }
 
@@ -334,17 +340,15 @@ func (s *Shipper) follow(ctx context.Context, giveUp time.Duration, drain bool) 
 	}
 }
 
-// prepare converts recs to the SDK's records, with resource and scope.
+// prepare converts recs to the SDK's records: copies of the template,
+// filled in by convert.
 func (s *Shipper) prepare(recs []sidelog.Record) []sdklog.Record {
-	s.emitting.Lock()
-	defer s.emitting.Unlock()
-	s.coll.recs = make([]sdklog.Record, 0, len(recs))
+	out := make([]sdklog.Record, len(recs))
+	kv := make([]attribute.KeyValue, 0, 32)
 	for i := range recs {
-		ctx, o := convert(&recs[i])
-		s.lg.Emit(ctx, o)
+		out[i] = s.template
+		kv = convert(&out[i], &recs[i], kv)
 	}
-	out := s.coll.recs
-	s.coll.recs = nil
 	return out
 }
 
@@ -444,9 +448,8 @@ func (s *Shipper) Close(ctx context.Context) error {
 	return errors.Join(s.exp.Shutdown(ctx), s.lp.Shutdown(ctx))
 }
 
-// collector is the LoggerProvider's processor: it keeps the SDK records
-// (with resource and scope filled in) for prepare, which holds
-// Shipper.emitting while it emits.
+// collector is the LoggerProvider's processor: it keeps the records
+// emitted (New emits one, the template).
 type collector struct{ recs []sdklog.Record }
 
 func (c *collector) OnEmit(_ context.Context, r *sdklog.Record) error {

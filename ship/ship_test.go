@@ -33,6 +33,7 @@ import (
 // received is one log record as an OTLP endpoint got it.
 type received struct {
 	resource map[string]any
+	scope    string
 	rec      *logspb.LogRecord
 }
 
@@ -57,7 +58,7 @@ func (rv *receiver) keep(req *collogspb.ExportLogsServiceRequest) {
 		res := attrMap(rl.Resource.GetAttributes())
 		for _, sl := range rl.ScopeLogs {
 			for _, lr := range sl.LogRecords {
-				rv.got = append(rv.got, received{res, lr})
+				rv.got = append(rv.got, received{res, sl.GetScope().GetName(), lr})
 			}
 		}
 	}
@@ -252,6 +253,9 @@ func TestShipper_Fields(t *testing.T) {
 			if lr.TimeUnixNano != uint64(in.Time.UnixNano()) || lr.SeverityNumber != logspb.SeverityNumber_SEVERITY_NUMBER_WARN ||
 				lr.SeverityText != "WARN" || lr.Body.GetStringValue() != in.Message {
 				t.Errorf("time/severity/body = %d %v %q %q", lr.TimeUnixNano, lr.SeverityNumber, lr.SeverityText, lr.Body.GetStringValue())
+			}
+			if r.scope != "github.com/sidelog/sidelog/ship" || lr.Flags != 0 {
+				t.Errorf("scope %q, flags %d", r.scope, lr.Flags)
 			}
 			if hex.EncodeToString(lr.TraceId) != in.TraceID || hex.EncodeToString(lr.SpanId) != in.SpanID {
 				t.Errorf("trace/span = %x %x", lr.TraceId, lr.SpanId)
