@@ -147,6 +147,18 @@ func (h *Handler) tail(w http.ResponseWriter, r *http.Request) {
 	rc.SetWriteDeadline(time.Time{})
 	tick := time.NewTicker(h.opts.TailInterval)
 	defer tick.Stop()
+	// With a follower, records are whatever was written since it started,
+	// in any day's file; the records written between the page and the
+	// follower's start come from one query for those newer than the page's.
+	var fl Follower
+	if h.opts.Follow != nil {
+		if fl, err = h.opts.Follow(ctx, f); err != nil {
+			fmt.Fprintf(w, "event: failure\ndata: %s\n\n", oneLine(errorText(err)))
+			rc.Flush()
+			return
+		}
+	}
+	caughtUp := false
 	beat := 0
 	for {
 		select {
@@ -154,16 +166,29 @@ func (h *Handler) tail(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-tick.C:
 		}
-		res, err := h.opts.Store.Query(ctx, f, sidelog.Page{Limit: 100})
-		if err != nil {
-			fmt.Fprintf(w, "event: failure\ndata: %s\n\n", oneLine(errorText(err)))
-			rc.Flush()
-			continue
-		}
-		var fresh []sidelog.Record
-		for _, rec := range res.Records {
-			if rec.ID > after {
-				fresh = append(fresh, rec)
+		var fresh []sidelog.Record // newest first
+		if fl == nil || !caughtUp {
+			res, err := h.opts.Store.Query(ctx, f, sidelog.Page{Limit: 100})
+			if err != nil {
+				fmt.Fprintf(w, "event: failure\ndata: %s\n\n", oneLine(errorText(err)))
+				rc.Flush()
+				continue
+			}
+			for _, rec := range res.Records {
+				if rec.ID > after {
+					fresh = append(fresh, rec)
+				}
+			}
+			caughtUp = true
+		} else {
+			recs, err := fl.Next(ctx, 100)
+			if err != nil {
+				fmt.Fprintf(w, "event: failure\ndata: %s\n\n", oneLine(errorText(err)))
+				rc.Flush()
+				continue
+			}
+			for i := len(recs) - 1; i >= 0; i-- { // Next gives them oldest first
+				fresh = append(fresh, recs[i])
 			}
 		}
 		for i := len(fresh) - 1; i >= 0; i-- {

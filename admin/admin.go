@@ -137,6 +137,12 @@ type Options struct {
 	// settings changes) as records of kind security. Nil discards them,
 	// which a deployment should not do.
 	Logger *slog.Logger
+	// Follow starts following the records matching a filter as they are
+	// written, in whatever file or day they land (a late record for an
+	// earlier day included); live tail uses it. Nil: live tail polls for
+	// records newer than the newest shown, which misses late records of
+	// earlier days. cli.AdminOptions sets it to the store's Follow.
+	Follow func(ctx context.Context, f sidelog.Filter) (Follower, error)
 	// Pipeline reports the running log pipeline's counters for the stats
 	// page; nil when there is none (a standalone server).
 	Pipeline func() handler.Stats
@@ -151,6 +157,12 @@ type Options struct {
 	// for the same user reading with the same query (so that paging does
 	// not flood the store); default one minute.
 	ReadEventInterval time.Duration
+}
+
+// Follower yields the records written since it started, matching its
+// filter; *sqlite.Follower implements it.
+type Follower interface {
+	Next(ctx context.Context, limit int) ([]sidelog.Record, error)
 }
 
 // Handler is the admin UI.

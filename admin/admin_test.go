@@ -745,3 +745,40 @@ func TestChartAfterList(t *testing.T) {
 		t.Errorf("bad query: chart part status %d", status)
 	}
 }
+
+// TestTail_LateRecord checks that live tail shows a record written late
+// for an earlier day (a batch held up over midnight, an import) as well as
+// new ones, and nothing written before the tail began.
+func TestTail_LateRecord(t *testing.T) {
+	e := newEnv(t)
+	yesterday := e.now.Add(-30 * time.Hour)
+	e.write(rec(0, yesterday, slog.LevelError, "old yesterday"), rec(time.Minute, e.now, slog.LevelError, "before"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, _ := e.db.Query(ctx, sidelog.Filter{}, sidelog.Page{Limit: 1})
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/admin/tail?q=level>=warn&after="+fmt.Sprint(res.Records[0].ID), nil)
+	req.Header.Set("X-User", "viewer")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.Sleep(200 * time.Millisecond)
+	e.write(rec(-time.Minute, yesterday, slog.LevelError, "late for yesterday"))
+	time.Sleep(200 * time.Millisecond)
+	e.write(rec(0, time.Now(), slog.LevelError, "new today"))
+	sc := bufio.NewScanner(resp.Body)
+	var got []string
+	for sc.Scan() && len(got) < 2 {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(d, `class="open"`) {
+			got = append(got, d)
+		}
+	}
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "late for yesterday") || !strings.Contains(all, "new today") {
+		t.Errorf("tail events: %d records\n%s", len(got), all)
+	}
+	if strings.Contains(all, "before") || strings.Contains(all, "old yesterday") {
+		t.Errorf("tail repeats records from before it began:\n%s", all)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/admin"
 	"github.com/sidelog/sidelog/handler"
 	"github.com/sidelog/sidelog/sqlite"
@@ -131,6 +132,9 @@ func (a *standaloneAuth) wrap(next http.Handler) http.Handler {
 func AdminOptions(db *sqlite.DB) admin.Options {
 	return admin.Options{
 		Store: db,
+		Follow: func(ctx context.Context, f sidelog.Filter) (admin.Follower, error) {
+			return db.Follow(ctx, f)
+		},
 		Stats: func(ctx context.Context, detailed bool) (admin.DBStats, error) {
 			st, err := db.Stats(ctx)
 			sz := db.Sizes()
