@@ -17,6 +17,7 @@ import (
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/gen"
 	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/redact"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -137,6 +138,10 @@ func jsonAttr(key string, raw json.RawMessage) slog.Attr {
 // the variants. Run with:
 //
 //	go test ./handler -run XXX -bench IngestRealistic -benchtime 1x -count 5
+//
+// Redaction's share of ingest, on and off interleaved:
+//
+//	go test ./handler -run XXX -bench 'IngestRealistic/sidelog/producers=1' -benchtime 1x -count 6
 func BenchmarkIngestRealistic(b *testing.B) {
 	data := realisticRecords()
 	b.Run("raw", func(b *testing.B) {
@@ -155,8 +160,15 @@ func BenchmarkIngestRealistic(b *testing.B) {
 			reportIngest(b, len(data.recs), wall, cpu, dirSize(b, dir), 0)
 		}
 	})
-	for _, producers := range []int{8, 1} {
-		b.Run(fmt.Sprintf("sidelog/producers=%d", producers), func(b *testing.B) {
+	// producers=1/redact=off is producers=1 with redaction disabled
+	// (redact.Disabled()): what redaction, on by default, costs ingest.
+	for _, v := range []struct {
+		producers int
+		red       *redact.Redactor
+		name      string
+	}{{8, nil, ""}, {1, nil, ""}, {1, redact.Disabled(), "/redact=off"}} {
+		producers := v.producers
+		b.Run(fmt.Sprintf("sidelog/producers=%d%s", producers, v.name), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				dir := b.TempDir()
@@ -166,7 +178,7 @@ func BenchmarkIngestRealistic(b *testing.B) {
 				}
 				// Default options but for the level: the raw side stores
 				// the debug lines too.
-				h := handler.New(db, &handler.Options{Level: slog.LevelDebug, Fallback: io.Discard})
+				h := handler.New(db, &handler.Options{Level: slog.LevelDebug, Fallback: io.Discard, Redactor: v.red})
 				b.StartTimer()
 				cpu0, t0 := rusageSelf(), time.Now()
 				logRealistic(h, data.calls, producers)
