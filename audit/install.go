@@ -250,23 +250,44 @@ func sqliteTriggers(m Model, cols []string) []string {
 	return out
 }
 
+// ContextSQL returns the statements SetContext and ClearContext run on
+// dialect (clear is "" where none is needed), for a caller that prepares
+// them once per connection: on SQLite, preparing is most of their cost.
+// The set statement takes ActorJSON(a) as its one argument; on PostgreSQL
+// it returns one row.
+func ContextSQL(dialect string) (set, clear string) {
+	switch dialect {
+	case Postgres:
+		return `SELECT set_config('sidelog.audit_actor', $1, true)`, ""
+	case SQLite:
+		return `INSERT OR REPLACE INTO ` + contextTable + ` (id, actor) VALUES (1, $1)`, `DELETE FROM ` + contextTable
+	}
+	return "", ""
+}
+
+// ActorJSON is the argument of ContextSQL's set statement.
+func ActorJSON(a Actor) string {
+	b, _ := json.Marshal(a)
+	return string(b)
+}
+
 // SetContext tells the capture triggers who acts in tx: call it right
 // after BEGIN, in every transaction that writes audited tables. On
 // PostgreSQL the setting ends with the transaction; on SQLite call
 // ClearContext before COMMIT. A change made without it is recorded with the
 // actor "unknown".
 func SetContext(ctx context.Context, tx Execer, dialect string, a Actor) error {
-	b, _ := json.Marshal(a)
+	set, _ := ContextSQL(dialect)
 	var err error
 	switch dialect {
 	case Postgres:
 		var rows *sql.Rows
-		rows, err = tx.QueryContext(ctx, `SELECT set_config('sidelog.audit_actor', $1, true)`, string(b))
+		rows, err = tx.QueryContext(ctx, set, ActorJSON(a))
 		if err == nil {
 			err = rows.Close()
 		}
 	case SQLite:
-		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO `+contextTable+` (id, actor) VALUES (1, $1)`, string(b))
+		_, err = tx.ExecContext(ctx, set, ActorJSON(a))
 	default:
 		err = fmt.Errorf("unknown dialect %q", dialect)
 	}
@@ -280,10 +301,11 @@ func SetContext(ctx context.Context, tx Execer, dialect string, a Actor) error {
 // a row that would otherwise outlive the transaction; on PostgreSQL it does
 // nothing.
 func ClearContext(ctx context.Context, tx Execer, dialect string) error {
-	if dialect != SQLite {
+	_, clear := ContextSQL(dialect)
+	if clear == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+contextTable); err != nil {
+	if _, err := tx.ExecContext(ctx, clear); err != nil {
 		return fmt.Errorf("clear audit context: %w", err)
 	}
 	return nil

@@ -51,9 +51,18 @@ func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
 	if db.noAudit {
 		return tx, nil
 	}
-	if err := audit.SetContext(ctx, tx, db.dialect, actorOf(ctx)); err != nil {
+	set, _ := audit.ContextSQL(db.dialect)
+	if db.dialect == Postgres {
+		var x string
+		if err := db.txQueryRow(ctx, tx, set, audit.ActorJSON(actorOf(ctx))).Scan(&x); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("set audit context: %w", err)
+		}
+		return tx, nil
+	}
+	if _, err := db.txExec(ctx, tx, set, audit.ActorJSON(actorOf(ctx))); err != nil {
 		tx.Rollback()
-		return nil, err
+		return nil, fmt.Errorf("set audit context: %w", err)
 	}
 	return tx, nil
 }
@@ -64,8 +73,10 @@ func (db *DB) commit(ctx context.Context, tx *sql.Tx) error {
 	if db.noAudit {
 		return tx.Commit()
 	}
-	if err := audit.ClearContext(ctx, tx, db.dialect); err != nil {
-		return err
+	if _, clear := audit.ContextSQL(db.dialect); clear != "" {
+		if _, err := db.txExec(ctx, tx, clear); err != nil {
+			return fmt.Errorf("clear audit context: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
@@ -86,9 +97,13 @@ func (db *DB) AuditDeliverer(logs sidelog.Store, opts audit.DeliverOptions) *aud
 	return d
 }
 
-// installAudit creates the outbox and the capture triggers.
+// installAudit creates the outbox and the capture triggers, then prepares
+// the hot paths' statements (their plans hold the triggers' programs).
 func (db *DB) installAudit(ctx context.Context) error {
 	if err := Audited.Install(ctx, db.db, db.dialect); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := db.prepareHot(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func (db *DB) UpdateProject(ctx context.Context, id int64, upd saas.ProjectUpdat
 		return nil, fmt.Errorf("update project: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := findProject(ctx, tx, id)
+	p, err := db.findProject(ctx, tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -133,17 +133,15 @@ func (db *DB) UpdateProject(ctx context.Context, id int64, upd saas.ProjectUpdat
 		}
 	}
 	p.UpdatedAt = db.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = $1, status = $2, budget_cents = $3, owner_id = $4, updated_at = $5
-		WHERE id = $6`, p.Name, string(p.Status), p.BudgetCents, p.OwnerID, p.UpdatedAt, p.ID); err != nil {
+	if _, err := db.txExec(ctx, tx, qUpdateProject, p.Name, string(p.Status), p.BudgetCents, p.OwnerID, p.UpdatedAt, p.ID); err != nil {
 		return nil, fmt.Errorf("update project: %w", err)
 	}
 	return p, db.commit(ctx, tx)
 }
 
 // findProject reads a project the context's user may see, inside tx.
-func findProject(ctx context.Context, tx *sql.Tx, id int64) (*saas.Project, error) {
-	p, err := scanProject(tx.QueryRowContext(ctx, `SELECT `+projectColumns+visible+` WHERE p.id = $2`,
-		saas.UserIDFromContext(ctx), id))
+func (db *DB) findProject(ctx context.Context, tx *sql.Tx, id int64) (*saas.Project, error) {
+	p, err := scanProject(db.txQueryRow(ctx, tx, qFindProject, saas.UserIDFromContext(ctx), id))
 	if err != nil {
 		return nil, notFound(err, "project not found")
 	}
@@ -157,7 +155,7 @@ func (db *DB) DeleteProject(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete project: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := findProject(ctx, tx, id)
+	p, err := db.findProject(ctx, tx, id)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ type DB struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
+	stmts   stmts                  // prepared once per connection (stmt.go)
 	notify  atomic.Pointer[func()] // wakes the audit deliverer after a commit
 	noAudit bool                   // benchmarks only: no audit context (see export_test.go)
 }
@@ -84,7 +85,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("connect business db: %w", err)
 	}
-	return &DB{db: sdb, dialect: Postgres, Now: time.Now}, nil
+	return &DB{db: sdb, dialect: Postgres, Now: time.Now, stmts: stmts{db: sdb}}, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -103,7 +104,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open business db: %w", err)
 	}
 	sdb.SetMaxOpenConns(8)
-	db := &DB{db: sdb, dialect: SQLite, Now: time.Now}
+	db := &DB{db: sdb, dialect: SQLite, Now: time.Now, stmts: stmts{db: sdb}}
 	if err := db.checkPragmas(ctx); err != nil {
 		sdb.Close()
 		return nil, err
@@ -131,7 +132,10 @@ func (db *DB) Dialect() string { return db.dialect }
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.db.Close()
+}
 
 // Tables lists the database's tables, sorted (for checks that keep the
 // business and log databases apart).
