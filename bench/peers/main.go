@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -43,8 +44,9 @@ func main() {
 	dir := flag.String("dir", "", "where the stores are made (default: a temporary directory, removed at the end)")
 	seed := flag.Uint64("seed", 1, "the generator's seed")
 	jq := flag.Bool("jq", true, "also ask the JSON file's questions with jq (slow: it parses every line)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of each peer's end-to-end phase to `PREFIX`-PEER.pprof")
 	flag.Parse()
-	if err := run(config{n: *n, producers: *producers, callN: *callN, rate: *rate, peers: strings.Split(*names, ","), dir: *dir, seed: *seed, jq: *jq}, os.Stdout); err != nil {
+	if err := run(config{n: *n, producers: *producers, callN: *callN, rate: *rate, peers: strings.Split(*names, ","), dir: *dir, seed: *seed, jq: *jq, profile: *profile}, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -56,6 +58,7 @@ type config struct {
 	dir                       string
 	seed                      uint64
 	jq                        bool
+	profile                   string
 }
 
 // result is one peer's figures.
@@ -238,6 +241,16 @@ func runPeer(ctx context.Context, c config, name string, recs []Rec, id, word st
 	if err != nil {
 		return res, err
 	}
+	if c.profile != "" {
+		f, err := os.Create(c.profile + "-" + name + ".pprof")
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+	}
 	cpu0, t0 := load.CPU(), time.Now()
 	var wg sync.WaitGroup
 	for k := range c.producers {
@@ -254,6 +267,9 @@ func runPeer(ctx context.Context, c config, name string, recs []Rec, id, word st
 		return res, err
 	}
 	res.wall, res.cpu = time.Since(t0), load.CPU()-cpu0
+	if c.profile != "" {
+		pprof.StopCPUProfile()
+	}
 	res.bytes = load.DirSize(p.files(dir)...)
 	fmt.Fprintf(out, "%s: %s, %.0f records/s, %.1f µs CPU per record, %d bytes (load %s)\n",
 		name, res.wall.Round(time.Millisecond), float64(c.n)/res.wall.Seconds(), float64(res.cpu.Microseconds())/float64(c.n), res.bytes, load.Load())
@@ -282,8 +298,16 @@ func runPeer(ctx context.Context, c config, name string, recs []Rec, id, word st
 			q.first, q.median = time.Since(t), time.Since(t)
 		}
 	}
-	fmt.Fprintf(out, "%s: questions asked (load %s)\n", name, load.Load())
+	fmt.Fprintf(out, "%s: open %s; request id %s, newest 50 errors %s, rare word %s (first/median); %d stored (load %s)\n",
+		name, res.open.Round(time.Microsecond), fq(res.reqID), fq(res.errs), fq(res.word), res.stored, load.Load())
 	return res, p.close()
+}
+
+func fq(q query) string {
+	if q.err != nil {
+		return q.err.Error()
+	}
+	return q.first.Round(time.Microsecond).String() + "/" + q.median.Round(time.Microsecond).String()
 }
 
 // ask asks a question once after open, then 5 more times.
