@@ -123,8 +123,8 @@ func TestScaleAdmin(t *testing.T) {
 		return strings.Fields(string(b) + " ?")[0]
 	}
 	t.Logf("database %s, %d runs per case, load %s", path, runs, load1())
-	t.Logf("| page | query | HTTP median | HTTP p99 | bytes | store Query median | CLI query median | target |")
-	t.Logf("|---|---|---|---|---|---|---|---|")
+	t.Logf("| page | query | HTTP median | HTTP p99 | bytes | chart part median | store Query median | CLI query median | target |")
+	t.Logf("|---|---|---|---|---|---|---|---|---|")
 	for _, c := range cases {
 		u := srv.URL + "/admin/"
 		if c.q != "" {
@@ -142,6 +142,16 @@ func TestScaleAdmin(t *testing.T) {
 			}
 			hs = append(hs, d)
 			bytes = n
+		}
+		// The chart alone, as the page's script fetches it when the list
+		// went out without it (a chart counted row by row).
+		var chs []time.Duration
+		for range max(runs/2, 3) {
+			d, _, st := get(srv.URL + "/admin/chart?" + url.Values{"q": {c.q}}.Encode())
+			if st != 200 {
+				t.Fatalf("%s: chart status %d", c.name, st)
+			}
+			chs = append(chs, d)
 		}
 		// The store's part: parse and one page, as `sidelog query` does.
 		var qs []time.Duration
@@ -179,8 +189,37 @@ func TestScaleAdmin(t *testing.T) {
 			}
 			cs = append(cs, time.Since(start))
 		}
-		t.Logf("| %s | `%s` | %s | %s | %d | %s | %s | %s |", c.name, c.q, fmtD(pct(hs, 50)), fmtD(pct(hs, 99)), bytes,
-			fmtD(pct(qs, 50)), fmtD(pct(cs, 50)), verdict(c, pct(hs, 50), pct(hs, 99)))
+		t.Logf("| %s | `%s` | %s | %s | %d | %s | %s | %s | %s |", c.name, c.q, fmtD(pct(hs, 50)), fmtD(pct(hs, 99)), bytes,
+			fmtD(pct(chs, 50)), fmtD(pct(qs, 50)), fmtD(pct(cs, 50)), verdict(c, pct(hs, 50), pct(hs, 99)))
+	}
+	// The request analytics page, beside the store's Requests and the
+	// CLI's top over the same range.
+	for _, q := range []string{"since:24h", "since:30d"} {
+		u := srv.URL + "/admin/requests?" + url.Values{"q": {q}, "by": {"route"}}.Encode()
+		var hs, qs, cs []time.Duration
+		var bytes int64
+		for range runs / 2 {
+			d, n, st := get(u)
+			if st != 200 {
+				t.Fatalf("requests %s: status %d", q, st)
+			}
+			hs, bytes = append(hs, d), n
+			start := time.Now()
+			f, _ := sidelog.ParseQuery(q, time.Now())
+			if _, err := db.Requests(ctx, f, "route"); err != nil {
+				t.Fatal(err)
+			}
+			qs = append(qs, time.Since(start))
+		}
+		for range 3 {
+			start := time.Now()
+			if err := (&cli.CLI{Stdout: io.Discard, Stderr: io.Discard}).Run(ctx, []string{"top", "--db", path, "--by", "route", "--since", strings.TrimPrefix(q, "since:")}); err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, time.Since(start))
+		}
+		t.Logf("| requests by route | `%s` | %s | %s | %d | – | %s (Requests) | %s (top) | – |", q, fmtD(pct(hs, 50)), fmtD(pct(hs, 99)), bytes,
+			fmtD(pct(qs, 50)), fmtD(pct(cs, 50)))
 	}
 	t.Logf("load after: %s", load1())
 }

@@ -180,6 +180,7 @@ func BenchmarkAttrQuery(b *testing.B) {
 		}
 		b.Run(q.name, func(b *testing.B) {
 			var n int
+			c0 := cpuSec()
 			for range b.N {
 				res, err := db.Query(ctx, f, sidelog.Page{Limit: 50})
 				if err != nil {
@@ -188,6 +189,7 @@ func BenchmarkAttrQuery(b *testing.B) {
 				n = len(res.Records)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+			b.ReportMetric((cpuSec()-c0)*1000/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(n), "records")
 			if bin := os.Getenv("SIDELOG_BIN"); bin != "" {
 				// The same page through the CLI, which opens the database
@@ -202,6 +204,7 @@ func BenchmarkAttrQuery(b *testing.B) {
 		f := sidelog.Filter{Since: end.Add(-span + 7*time.Second + 123*time.Millisecond), Until: end}
 		b.Run("top-route-"+span.String(), func(b *testing.B) {
 			var got []sqlite.RequestStats
+			c0 := cpuSec()
 			for range b.N {
 				var err error
 				if got, err = db.Requests(ctx, f, "route"); err != nil {
@@ -209,6 +212,7 @@ func BenchmarkAttrQuery(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+			b.ReportMetric((cpuSec()-c0)*1000/float64(b.N), "cpu-ms/op")
 			b.StopTimer()
 			b.ReportMetric(maxPercentileError(b, db, f, got), "max-pct-err-%")
 		})

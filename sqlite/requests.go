@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -84,22 +85,17 @@ func (db *DB) Requests(ctx context.Context, f sidelog.Filter, by string) ([]Requ
 
 type reqGroup struct {
 	n, errors, durSum int64
-	hist              durHist
+	hist              denseHist
 }
 
-// addGroup adds requests to the group of key.
-func addGroup(groups map[string]*reqGroup, key string, status int, n, durSum int64, hist durHist) {
+// group returns the group of key, adding it if needed.
+func group(groups map[string]*reqGroup, key string) *reqGroup {
 	g := groups[key]
 	if g == nil {
-		g = &reqGroup{hist: durHist{}}
+		g = &reqGroup{hist: make(denseHist, maxBucket+1)}
 		groups[key] = g
 	}
-	g.n += n
-	g.durSum += durSum
-	if status >= 500 {
-		g.errors += n
-	}
-	g.hist.merge(hist)
+	return g
 }
 
 // statusKey is the group of a status: its class (5xx), or "" for none.
@@ -149,39 +145,69 @@ func requestsFromRollup(ctx context.Context, r queryer, day int64, f sidelog.Fil
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
-// requestsFromTable adds the rollup rows with at in [lo, hi).
+// requestsFromTable adds the rollup rows with at in [lo, hi). The group's
+// dictionary id is resolved once per id, and each row's histogram is
+// added straight into its group's.
 func requestsFromTable(ctx context.Context, r queryer, table, at string, lo, hi int64, by string, groups map[string]*reqGroup) error {
 	if lo >= hi {
 		return nil
 	}
-	key := "status"
+	key := "0"
 	if by != "status" {
-		key = "coalesce((SELECT s FROM dict WHERE id = " + by + "), '')"
+		key = by
 	}
 	rows, err := r.QueryContext(ctx, `SELECT `+key+`, status, n, dur_sum, hist FROM `+table+` WHERE `+at+` >= ? AND `+at+` < ?`, lo, hi)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var k sql.NullString
-		var status int
-		var n, sum int64
-		var blob []byte
-		if err := rows.Scan(&k, &status, &n, &sum, &blob); err != nil {
-			return err
-		}
-		h := durHist{}
-		if err := h.decode(blob); err != nil {
-			return err
-		}
-		key := k.String
-		if by == "status" {
-			key = statusKey(status)
-		}
-		addGroup(groups, key, status, n, sum, h)
+	names := map[int64]string{0: ""}
+	var unknown []int64
+	type part struct {
+		id     int64
+		status int
+		n, sum int64
+		blob   []byte
 	}
-	return rows.Err()
+	var parts []part
+	for rows.Next() {
+		var p part
+		if err := rows.Scan(&p.id, &p.status, &p.n, &p.sum, &p.blob); err != nil {
+			return err
+		}
+		if _, ok := names[p.id]; !ok && by != "status" {
+			names[p.id] = ""
+			unknown = append(unknown, p.id)
+		}
+		parts = append(parts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for _, id := range unknown {
+		var s sql.NullString
+		if err := r.QueryRowContext(ctx, `SELECT s FROM dict WHERE id = ?`, id).Scan(&s); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		names[id] = s.String
+	}
+	for _, p := range parts {
+		k := names[p.id]
+		if by == "status" {
+			k = statusKey(p.status)
+		}
+		g := group(groups, k)
+		g.n += p.n
+		g.durSum += p.sum
+		if p.status >= 500 {
+			g.errors += p.n
+		}
+		if err := g.hist.decode(p.blob); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // groupColumn is the SQL of a grouping's value on logs l.
@@ -234,11 +260,7 @@ func addRequestRows(ctx context.Context, r queryer, w *where, by string, groups 
 		if by == "status" {
 			key = statusKey(status)
 		}
-		g := groups[key]
-		if g == nil {
-			g = &reqGroup{hist: durHist{}}
-			groups[key] = g
-		}
+		g := group(groups, key)
 		g.n++
 		g.durSum += dur
 		if status >= 500 {

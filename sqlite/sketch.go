@@ -42,12 +42,6 @@ func bucketValue(i uint16) time.Duration {
 
 func (h durHist) add(d time.Duration, n uint64) { h[histBucket(d)] += n }
 
-func (h durHist) merge(o durHist) {
-	for b, n := range o {
-		h[b] += n
-	}
-}
-
 func (h durHist) encode() []byte {
 	keys := make([]uint16, 0, len(h))
 	for b, n := range h {
@@ -94,30 +88,57 @@ func (h durHist) decode(blob []byte) error {
 	return nil
 }
 
+// denseHist is a durHist as a slice indexed by bucket (maxBucket+1 long):
+// what request analytics add thousands of rollup rows into, without a map
+// operation per bucket.
+type denseHist []uint64
+
+func (h denseHist) add(d time.Duration, n uint64) { h[histBucket(d)] += n }
+
+// decode adds the histogram in blob (see durHist.encode) to h.
+func (h denseHist) decode(blob []byte) error {
+	if len(blob) == 0 || blob[0] != histVersion {
+		return errBadHist
+	}
+	b := uint64(0)
+	for i := 1; i < len(blob); {
+		d, n1 := binary.Uvarint(blob[i:])
+		if n1 <= 0 {
+			return errBadHist
+		}
+		c, n2 := binary.Uvarint(blob[i+n1:])
+		if n2 <= 0 {
+			return errBadHist
+		}
+		b += d
+		if b > maxBucket {
+			return errBadHist
+		}
+		h[b] += c
+		i += n1 + n2
+	}
+	return nil
+}
+
 // quantiles returns the durations at the given quantiles (0 < q ≤ 1) by
 // the nearest-rank rule: the value of rank ceil(q·n) in sorted order.
 // Requests without a duration (bucket 0) are left out.
-func (h durHist) quantiles(qs ...float64) []time.Duration {
-	keys := make([]uint16, 0, len(h))
+func (h denseHist) quantiles(qs ...float64) []time.Duration {
 	var n uint64
-	for b, c := range h {
-		if b > 0 && c > 0 {
-			keys = append(keys, b)
-			n += c
-		}
+	for b := 1; b < len(h); b++ {
+		n += h[b]
 	}
 	out := make([]time.Duration, len(qs))
 	if n == 0 {
 		return out
 	}
-	slices.Sort(keys)
 	for i, q := range qs {
 		rank := uint64(math.Ceil(q * float64(n)))
 		rank = min(max(rank, 1), n)
 		var seen uint64
-		for _, b := range keys {
+		for b := 1; b < len(h); b++ {
 			if seen += h[b]; seen >= rank {
-				out[i] = bucketValue(b)
+				out[i] = bucketValue(uint16(b))
 				break
 			}
 		}
