@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sidelog/sidelog"
+	"github.com/sidelog/sidelog/internal/childbuild"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
@@ -29,36 +31,12 @@ func killPolicy() sidelog.Retention {
 // killUser is the user the purge kill test erases.
 const killUser = "7"
 
-// TestKillChild is the process the kill tests start and kill: it runs
-// one maintenance command on the database named in its environment.
-func TestKillChild(t *testing.T) {
-	mode, path := os.Getenv("SIDELOG_KILL_CHILD"), os.Getenv("SIDELOG_KILL_DB")
-	if mode == "" {
-		t.Skip("run by the kill tests")
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	switch mode {
-	case "cleanup":
-		_, err = db.Cleanup(ctx, killPolicy(), killNow, false)
-	case "purge":
-		_, err = db.Purge(ctx, killUser, "", "kill test")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// runChild runs TestKillChild in a new process; with kill, it sends
-// SIGKILL after that long. It returns how long the child ran.
-func runChild(t *testing.T, mode, path string, kill time.Duration) time.Duration {
+// runChild runs the kill tests' child process (internal/killchild) with
+// args; with kill, it sends SIGKILL after that long. It returns how long
+// the child ran.
+func runChild(t *testing.T, child string, args []string, kill time.Duration) time.Duration {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SIDELOG_KILL_CHILD="+mode, "SIDELOG_KILL_DB="+path)
+	cmd := exec.Command(child, args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -71,27 +49,29 @@ func runChild(t *testing.T, mode, path string, kill time.Duration) time.Duration
 	}
 	err := cmd.Wait()
 	if kill == 0 && err != nil {
-		t.Fatalf("%s child: %v\n%s", mode, err, out.String())
+		t.Fatalf("%s child: %v\n%s", args[0], err, out.String())
 	}
 	return time.Since(start)
 }
 
 // killLoop kills a maintenance child 20 times at random points of its
-// run (measured first on a copy), then runs it to completion.
-func killLoop(t *testing.T, mode, path string) {
+// run (measured first on a copy), then runs it to completion. args are
+// the child's after the database's path.
+func killLoop(t *testing.T, mode, path string, args ...string) {
 	t.Helper()
+	child := childbuild.Build(t)
 	probe := filepath.Join(t.TempDir(), "probe.db")
 	if err := os.CopyFS(filepath.Dir(probe), os.DirFS(filepath.Dir(path))); err != nil {
 		t.Fatal(err)
 	}
 	os.Rename(filepath.Join(filepath.Dir(probe), filepath.Base(path)), probe)
 	os.Rename(filepath.Join(filepath.Dir(probe), filepath.Base(path)+".d"), probe+".d")
-	full := runChild(t, mode, probe, 0)
+	full := runChild(t, child, append([]string{mode, probe}, args...), 0)
 	t.Logf("an uninterrupted %s child runs %v", mode, full)
 	for range 20 {
-		runChild(t, mode, path, time.Duration(rand.Int64N(int64(full))))
+		runChild(t, child, append([]string{mode, path}, args...), time.Duration(rand.Int64N(int64(full))))
 	}
-	runChild(t, mode, path, 0)
+	runChild(t, child, append([]string{mode, path}, args...), 0)
 }
 
 // mustCheck fails the test unless check finds nothing wrong.
@@ -114,7 +94,7 @@ func TestDB_CleanupKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := MustGenerate(t, db, scaled(4000), killNow.Add(-time.Hour), 10*sidelog.Day)
+	recs := MustGenerate(t, db, scaled(2000), killNow.Add(-time.Hour), 10*sidelog.Day)
 	db.Close()
 	var want int64
 	for _, r := range recs {
@@ -122,7 +102,11 @@ func TestDB_CleanupKilled(t *testing.T) {
 			want++
 		}
 	}
-	killLoop(t, "cleanup", path)
+	pol, err := json.Marshal(killPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	killLoop(t, "cleanup", path, killNow.Format(time.RFC3339Nano), string(pol))
 
 	if m, _ := filepath.Glob(path + ".d/*.rewrite*"); len(m) > 0 {
 		t.Errorf("left behind: %v", m)
@@ -155,7 +139,7 @@ func TestDB_PurgeKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := MustGenerate(t, db, scaled(4000), killNow.Add(-time.Hour), 10*sidelog.Day)
+	recs := MustGenerate(t, db, scaled(2000), killNow.Add(-time.Hour), 10*sidelog.Day)
 	db.Close()
 	var others int64
 	for _, r := range recs {
@@ -163,7 +147,7 @@ func TestDB_PurgeKilled(t *testing.T) {
 			others++
 		}
 	}
-	killLoop(t, "purge", path)
+	killLoop(t, "purge", path, killUser, "kill test")
 
 	db, err = sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
 	if err != nil {
