@@ -365,6 +365,15 @@ type chartJob struct {
 	err    error
 	cancel context.CancelFunc
 	full   bool
+	later  bool // not started: counted row by row, it follows the list
+}
+
+// RollupCharts tells whether the store draws a chart from its rollups
+// (cheap for any range) or by counting rows. *sqlite.DB implements it; the
+// list then leaves a row-counted chart to /chart at once instead of
+// waiting chartInline for it.
+type RollupCharts interface {
+	HistogramFromRollup(f sidelog.Filter, step time.Duration) bool
 }
 
 // startChart starts counting the chart of f for the list page.
@@ -372,6 +381,16 @@ func (h *Handler) startChart(r *http.Request, q string, f sidelog.Filter) *chart
 	full := r.URL.Query().Get("chart") == "full"
 	ctx, cancel := context.WithTimeout(r.Context(), chartBudget)
 	j := &chartJob{done: make(chan struct{}), cancel: cancel, full: full}
+	if rc, ok := h.opts.Store.(RollupCharts); ok && !full {
+		since, until := h.chartRange(f)
+		g := f
+		g.Since, g.Until = since.Truncate(chartStep(until.Sub(since))), until
+		if !rc.HistogramFromRollup(g, chartStep(until.Sub(since))) {
+			j.later = true
+			close(j.done)
+			return j
+		}
+	}
 	go func() {
 		defer close(j.done)
 		j.c, j.err = h.chart(r.WithContext(ctx), q, f)
@@ -383,6 +402,9 @@ func (h *Handler) startChart(r *http.Request, q string, f sidelog.Filter) *chart
 // chart=full); a chart not ready by then is cancelled and the page gets
 // the URL that draws it.
 func (h *Handler) inlineChart(r *http.Request, q string, f sidelog.Filter, j *chartJob) (*chart, *link, string) {
+	if j.later {
+		return h.chartLater(q)
+	}
 	wait := time.NewTimer(chartInline)
 	defer wait.Stop()
 	if j.full {
@@ -392,8 +414,7 @@ func (h *Handler) inlineChart(r *http.Request, q string, f sidelog.Filter, j *ch
 	case <-j.done:
 	case <-wait.C:
 		j.cancel()
-		v := url.Values{"q": {q}}
-		return nil, &link{"The chart of this query is counted row by row; it follows the list.", h.chartPageURL(q)}, h.opts.Prefix + "/chart?" + v.Encode()
+		return h.chartLater(q)
 	}
 	if j.err == nil {
 		return j.c, nil, ""
@@ -403,6 +424,12 @@ func (h *Handler) inlineChart(r *http.Request, q string, f sidelog.Filter, j *ch
 			chartBudget.String() + ". Narrow the time range.", ""}, ""
 	}
 	return nil, &link{"The chart failed: " + errorText(j.err), ""}, ""
+}
+
+// chartLater is the note and URL of a chart that follows the list.
+func (h *Handler) chartLater(q string) (*chart, *link, string) {
+	v := url.Values{"q": {q}}
+	return nil, &link{"The chart of this query is counted row by row; it follows the list.", h.chartPageURL(q)}, h.opts.Prefix + "/chart?" + v.Encode()
 }
 
 // chartPageURL is the list of q drawn with its chart, however long it takes.

@@ -203,6 +203,15 @@ func wholeDay(f sidelog.Filter, day int64) bool {
 // maxBuckets bounds a histogram's size.
 const maxBuckets = 10000
 
+// HistogramFromRollup reports whether Histogram answers f with step from
+// the rollups (milliseconds for any range) rather than by counting rows
+// (which grows with the matching rows in the range): the admin UI draws the
+// first kind of chart with the list and fetches the second after it.
+func (db *DB) HistogramFromRollup(f sidelog.Filter, step time.Duration) bool {
+	_, ok := classWhere(f)
+	return ok && step%time.Minute == 0 && f.Since.UnixNano() >= 0
+}
+
 // Histogram counts the records matching f by level class in buckets of
 // width step from f.Since to f.Until. Questions on level, kind and status
 // class with a step of whole minutes are answered from the per-minute
