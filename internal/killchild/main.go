@@ -37,7 +37,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) < 2 {
-		return fmt.Errorf("usage: killchild cleanup|purge|log DB ...")
+		return fmt.Errorf("usage: killchild cleanup|purge|log|verify DB [ARGS]")
 	}
 	ctx := context.Background()
 	mode, path := args[0], args[1]
