@@ -20,7 +20,7 @@ import (
 var payloads = []string{
 	`' OR 1=1 --`, `" OR ""="`, `x'; DROP TABLE logs; --`, `1 UNION SELECT * FROM logs`,
 	`') OR ('a'='a`, `\' OR 1=1`, `%`, `_`, `%' OR '%'='`,
-	`NEAR(a b)`, `"unterminated`, `a OR b`, `msg:x`, `^start`, `(`, `)`, `-x`, `a AND NOT b`, `*`, `"*"`, `{a b}:c`,
+	`NEAR(a b)`, `ab"cd`, `x" OR "y`, `"unterminated`, `a OR b`, `msg:x`, `^start`, `(`, `)`, `-x`, `a AND NOT b`, `*`, `"*"`, `{a b}:c`,
 	`../../../../etc/passwd`, `..\..\windows\win.ini`, `/dev/zero`, "a\x00b", "\xff\xfe", "\u202e", "\x1b[2J",
 	strings.Repeat("A", 1<<20), strings.Repeat("(", 10000), strings.Repeat(`"`, 10001),
 }
