@@ -273,6 +273,7 @@ type loadResult struct {
 	unshipped      []int64   // records logged but not acknowledged, every 500 ms while logging
 	lagSeconds     []float64 // the shipper's lag metric, every 500 ms while logging
 	handlerDropped int64
+	walBytes       int64 // the write-ahead logs' size when the logging stopped
 }
 
 // runLoad logs calls at rate through the sidelog handler into a new log
@@ -280,7 +281,8 @@ type loadResult struct {
 // every record is stored and, with a shipper, shipped.
 func runLoad(t *testing.T, calls []call, url string, rate int) loadResult {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logs.db"), sqlite.Options{})
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "logs.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,8 @@ func runLoad(t *testing.T, calls []call, url string, rate int) loadResult {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		for ; i < due; i++ {
+		// At most 10 ms' worth between samples, also when catching up.
+		for end := min(due, i+max(rate/100, 1)); i < end; i++ {
 			c := &calls[i]
 			log.LogAttrs(ctx, c.level, c.msg, c.attrs...)
 		}
@@ -322,6 +325,12 @@ func runLoad(t *testing.T, calls []call, url string, rate int) loadResult {
 	}
 	res.logged = len(calls)
 	res.logWall, res.logCPU = time.Since(start), cpuTime(syscall.RUSAGE_SELF)-cpu0
+	wals, _ := filepath.Glob(filepath.Join(dir, "logs.db.d", "*-wal"))
+	for _, w := range wals {
+		if fi, err := os.Stat(w); err == nil {
+			res.walBytes += fi.Size()
+		}
+	}
 	if err := h.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +409,11 @@ func TestLoad(t *testing.T) {
 		rates = append(rates, float64(with.logged)/with.logWall.Seconds(), float64(base.logged)/base.logWall.Seconds())
 		fmt.Printf("round %d (load %s): logged %d at %.0f/s without, %.0f/s with; CPU while logging %.0f%% of a core without, %.0f%% with; "+
 			"CPU in all %.2fs without, %.2fs with: +%.1f µs per record; unshipped p50 %d max %d, lag p50 %.2fs max %.2fs, last %d; "+
-			"drained %.2fs after logging stopped; received %d (%d distinct) in %d requests, %.0f bytes/record; receiver CPU %.1f µs/record\n",
+			"WAL %.0f MB without, %.0f MB with; drained %.2fs after logging stopped; received %d (%d distinct) in %d requests, %.0f bytes/record; receiver CPU %.1f µs/record\n",
 			round, loadavg(), with.logged, float64(base.logged)/base.logWall.Seconds(), float64(with.logged)/with.logWall.Seconds(),
 			pct(base), pct(with), base.totalCPU.Seconds(), with.totalCPU.Seconds(), added,
 			median(with.unshipped), slices.Max(append(with.unshipped, 0)), median(with.lagSeconds), slices.Max(append(with.lagSeconds, 0)),
-			last(with.unshipped), with.drain.Seconds(), with.recv.Records, with.recv.Unique, with.recv.Requests,
+			last(with.unshipped), float64(base.walBytes)/1e6, float64(with.walBytes)/1e6, with.drain.Seconds(), with.recv.Records, with.recv.Unique, with.recv.Requests,
 			float64(with.recv.Bytes)/float64(with.logged), float64(with.recv.CPU.Microseconds())/float64(with.logged))
 	}
 	fmt.Printf("medians of %d rounds: rate %.0f/s; CPU while logging %.0f%% of a core without, %.0f%% with; shipper +%.1f µs CPU per record; drained %.2fs after logging stopped; load average after: %s\n",

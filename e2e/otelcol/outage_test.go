@@ -2,8 +2,12 @@ package otelcol_test
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -14,28 +18,35 @@ import (
 
 	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/handler"
+	"github.com/sidelog/sidelog/httplog"
 	"github.com/sidelog/sidelog/ship"
 	"github.com/sidelog/sidelog/sqlite"
 )
 
-// TestShip_EndpointDown logs at a steady rate through the sidelog handler
-// while the Collector is unreachable, then starts it. The application does
-// not notice: nothing is dropped or diverted, log calls keep their cost
-// (logged, not asserted: speed is measured in BENCHMARKS.md). The lag
-// metric grows during the outage and drains to zero after it, and every
-// record arrives.
-//
-// The issue asks for a minute of outage; 10 seconds prove the same (the
-// shipper is in its longest backoff after a few seconds, and the lag grows
-// linearly), and keep CI short.
+var outageFor = flag.Duration("otelcol.outage", 10*time.Second,
+	"how long TestShip_EndpointDown keeps the Collector away (the issue's figure is 1m; the default keeps CI short)")
+
+// phaseNames are the phases of TestShip_EndpointDown.
+var phaseNames = [...]string{"endpoint up", "endpoint down", "endpoint back, draining"}
+
+// TestShip_EndpointDown runs an application — HTTP requests through the
+// sidelog middleware, each writing a line of its own, and log calls at a
+// steady rate beside them — that ships to a Collector, stops the Collector
+// for -otelcol.outage and starts it again. The application does not
+// notice: nothing is dropped or diverted, and its request latency and log
+// call cost by phase are logged (not asserted: speed is measured, and the
+// one-minute run reported, in BENCHMARKS.md). The lag metric grows during
+// the outage and drains to zero after it, and every record arrives once.
 func TestShip_EndpointDown(t *testing.T) {
-	const outage = 10 * time.Second
-	every := time.Millisecond // 1,000 records/s
+	outage := *outageFor
+	every := time.Millisecond // 1,000 log calls/s
+	reqEvery := 5 * time.Millisecond
 	if raceEnabled {
-		every = 5 * time.Millisecond
+		every, reqEvery = 5*time.Millisecond, 25*time.Millisecond
 	}
 	ctx := context.Background()
 	col := newCollector(t)
+	col.start()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logs.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,19 +64,27 @@ func TestShip_EndpointDown(t *testing.T) {
 	shipDone := make(chan error, 1)
 	go func() { shipDone <- sh.Run(sctx) }()
 
-	// The application: one log call per tick, each timed, by phase.
+	// The application: a web server behind the middleware, and log calls.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /projects/{id}", func(w http.ResponseWriter, r *http.Request) {
+		log.InfoContext(r.Context(), "project loaded", "project_id", r.PathValue("id"))
+		fmt.Fprintln(w, "ok")
+	})
+	srv := httptest.NewServer(httplog.New(log, httplog.Options{})(mux))
+	defer srv.Close()
 	var mu sync.Mutex
 	phase := 0
-	costs := [2][]time.Duration{}
-	stopLog := make(chan struct{})
-	logDone := make(chan struct{})
+	var costs, latencies [len(phaseNames)][]time.Duration
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(logDone)
+		defer wg.Done()
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for i := 0; ; i++ {
 			select {
-			case <-stopLog:
+			case <-stop:
 				return
 			case <-tick.C:
 			}
@@ -78,29 +97,66 @@ func TestShip_EndpointDown(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(reqEvery)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			t0 := time.Now()
+			resp, err := srv.Client().Get(fmt.Sprintf("%s/projects/%d", srv.URL, i%500))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			d := time.Since(t0)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("request %d: %s", i, resp.Status)
+			}
+			mu.Lock()
+			latencies[phase] = append(latencies[phase], d)
+			mu.Unlock()
+		}
+	}()
+	setPhase := func(p int) {
+		mu.Lock()
+		phase = p
+		mu.Unlock()
+	}
 
-	// The outage: the lag grows.
+	// Shipping as usual, then the outage: the lag grows, nothing is shipped.
+	time.Sleep(min(outage/2, 5*time.Second))
+	waitFor(t, 60*time.Second, func() bool { st := sh.Stats(); return st.Shipped > 0 && st.LagRecords < 200 })
+	col.stop()
+	setPhase(1)
+	time.Sleep(300 * time.Millisecond) // an acknowledgement on its way when the Collector stopped is counted
+	shippedBefore := sh.Stats().Shipped
 	var lags []int64
 	for end := time.Now().Add(outage); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
 		lags = append(lags, sh.Stats().LagRecords)
 	}
 	st := sh.Stats()
 	t.Logf("during the outage: lag samples %v; %+v", lags, st)
-	if st.Shipped != 0 || st.Failed < 3 || st.LastError == "" || st.Lag < outage/2 {
-		t.Fatalf("during the outage: %+v", st)
+	if st.Shipped != shippedBefore || st.Failed < 3 || st.LastError == "" || st.Lag < outage/2 {
+		t.Fatalf("during the outage (%d shipped before it): %+v", shippedBefore, st)
 	}
 	if !slices.IsSorted(lags) || lags[len(lags)-1] < lags[1]+int64(outage/every)/2 {
 		t.Fatalf("the lag did not grow with the outage: %v", lags)
 	}
 
-	// The endpoint is back: the lag drains while the application logs on.
+	// The endpoint is back: the lag drains while the application goes on.
 	col.start()
-	mu.Lock()
-	phase = 1
-	mu.Unlock()
-	waitFor(t, 60*time.Second, func() bool { st := sh.Stats(); return st.Shipped > 0 && st.LagRecords < 50 })
-	close(stopLog)
-	<-logDone
+	setPhase(2)
+	waitFor(t, 120*time.Second, func() bool { st := sh.Stats(); return st.Shipped > shippedBefore && st.LagRecords < 200 })
+	time.Sleep(time.Second) // a second of the drained state, for the figures
+	close(stop)
+	wg.Wait()
 	if err := h.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +187,17 @@ func TestShip_EndpointDown(t *testing.T) {
 		t.Fatalf("after the outage: %+v", st)
 	}
 	t.Logf("after the outage: %+v", st)
-	for i, name := range []string{"endpoint down", "endpoint back, draining"} {
-		c := slices.Clone(costs[i])
+	pct := func(c []time.Duration, q int) time.Duration {
+		if len(c) == 0 {
+			return 0
+		}
+		return c[len(c)*q/100]
+	}
+	for i, name := range phaseNames {
+		c, l := slices.Clone(costs[i]), slices.Clone(latencies[i])
 		slices.Sort(c)
-		t.Logf("log call cost, %s: %d calls, p50 %v, p99 %v, max %v", name, len(c), c[len(c)/2], c[len(c)*99/100], c[len(c)-1])
+		slices.Sort(l)
+		t.Logf("%s: log call p50 %v p99 %v (%d calls); request latency p50 %v p99 %v (%d requests)",
+			name, pct(c, 50), pct(c, 99), len(c), pct(l, 50), pct(l, 99), len(l))
 	}
 }
