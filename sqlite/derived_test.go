@@ -419,3 +419,14 @@ func TestFileMayMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestRarestWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"ord_0badf00d": "0badf00d", "user42@example.com": "user42", "pro": "pro", "a bc": "bc",
+		"Grüße aus Köln": "Grüße", "--": "", "": "", "x1 y22 zzz": "y22",
+	} {
+		if got := rarestWord(in); got != want {
+			t.Errorf("rarestWord(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	msqlite "modernc.org/sqlite"
 
@@ -306,8 +307,12 @@ func termCandidates(t *sidelog.Term) string {
 	var alts []string
 	for _, v := range t.Values {
 		var a []string
-		if fq, err := ftsQuery(`"` + strings.ReplaceAll(v, `"`, " ") + `"`); err == nil {
-			a = append(a, fq)
+		if w := rarestWord(v); w != "" {
+			// One word of the value finds a superset of the rows whose
+			// value is v (each row is then checked); one word is one seek
+			// in the index, where the whole phrase and the key were three
+			// or more, for every file a rare term is looked up in.
+			a = append(a, ftsString(w))
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil && sidelog.AttrValueMatches(sidelog.AttrValue{Kind: sidelog.AttrNumber, Num: f, Text: sidelog.FormatAttrNumber(f)}, ":", v) {
 			a = append(a, ftsString(valueToken(t.Path, sidelog.FormatAttrNumber(f))))
@@ -320,7 +325,21 @@ func termCandidates(t *sidelog.Term) string {
 		}
 		alts = append(alts, a...)
 	}
-	return ftsString(keyToken(t.Path)) + " AND (" + strings.Join(alts, " OR ") + ")"
+	return strings.Join(alts, " OR ")
+}
+
+// rarestWord returns the word of s (as the full-text tokenizer splits it:
+// runs of letters and digits) most likely to be rare: the longest with a
+// digit, else the longest; "" when s has none.
+func rarestWord(s string) string {
+	best, bestDigit := "", false
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
+		digit := strings.IndexFunc(w, unicode.IsDigit) >= 0
+		if (digit && !bestDigit) || (digit == bestDigit && len(w) > len(best)) {
+			best, bestDigit = w, digit
+		}
+	}
+	return best
 }
 
 // ftsString quotes a token for an FTS5 query.
