@@ -12,8 +12,9 @@ import (
 // imports only the handler and the SQLite store, as a user's service would,
 // and checks that it inherits no cgo SQLite driver, no browser automation
 // library and no test-only tool: those live in the nested modules bench/
-// and e2e/. It also checks that the packages it compiles leave out the
-// optional integrations (Prometheus, Sentry).
+// and e2e/, nor a web framework (frameworks/). It also checks that the
+// packages it compiles leave out the optional integrations (Prometheus,
+// the Sentry SDK), whose modules the graph may list.
 func TestServiceDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -79,6 +80,8 @@ func main() {
 		"github.com/go-rod/",
 		"github.com/playwright-community/",
 		"go.opentelemetry.io/collector", // the Collector tests
+		"github.com/gin-gonic/",         // web frameworks: their adapters are in the frameworks module
+		"github.com/labstack/echo",
 	} {
 		for _, line := range strings.Split(modules, "\n") {
 			if strings.HasPrefix(line, bad) {
