@@ -56,6 +56,7 @@ type Config struct {
 // Report is what a soak found.
 type Report struct {
 	Logged, Stored               int64         // records logged during the soak, and found stored since its start
+	Events                       int64         // the store\'s own security events since the start (not in Stored)
 	Lost                         int64         // Logged - Stored
 	Dropped, Failed              int64         // the handler's count of dropped records and of those sent to its fallback
 	Behind                       time.Duration // the producers' largest lag behind their schedule
@@ -109,8 +110,8 @@ func main() {
 // Print writes the report.
 func Print(w io.Writer, r Report) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Nanoseconds())/1e6) }
-	fmt.Fprintf(w, "\nlogged %d in %s (%.0f/s), stored %d, lost %d, dropped %d, failed %d; producers at most %s behind schedule\n",
-		r.Logged, r.Elapsed.Round(time.Millisecond), float64(r.Logged)/r.Elapsed.Seconds(), r.Stored, r.Lost, r.Dropped, r.Failed, r.Behind.Round(time.Millisecond))
+	fmt.Fprintf(w, "\nlogged %d in %s (%.0f/s), stored %d (and %d of the store's own events), lost %d, dropped %d, failed %d; producers at most %s behind schedule\n",
+		r.Logged, r.Elapsed.Round(time.Millisecond), float64(r.Logged)/r.Elapsed.Seconds(), r.Stored, r.Events, r.Lost, r.Dropped, r.Failed, r.Behind.Round(time.Millisecond))
 	fmt.Fprintf(w, "queries: %d, p50 %s, p99 %s, max %s, errors %d\n", r.Queries, ms(r.QueryP50), ms(r.QueryP99), ms(r.QueryMax), r.QueryErrors)
 	fmt.Fprintf(w, "writer's slowest batch: %s\n", ms(r.MaxBatch))
 	for i, c := range r.Cleanups {
@@ -302,6 +303,13 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// The store's own security events (a cleanup's "started" and "done",
+	// logger "sidelog") are not among the records logged.
+	rep.Events, err = db.Count(context.Background(), sidelog.Filter{Since: since, Logger: "sidelog"})
+	if err != nil {
+		return rep, err
+	}
+	rep.Stored -= rep.Events
 	rep.Lost = rep.Logged - rep.Stored
 	rep.Cleanups, rep.CleanupErrors = cleanups, cleanErrs
 	rep.Queries, rep.QueryErrors = len(qds), qerrs
