@@ -11,8 +11,8 @@ import (
 // TestServiceDependencies builds the module graph of a tiny service that
 // imports only the handler and the SQLite store, as a user's service would,
 // and checks that it inherits no cgo SQLite driver, no browser automation
-// library and no test-only tool: those live in the nested modules bench/
-// and e2e/, nor a web framework (frameworks/). It also checks that the
+// library, no test-only tool and no web framework: those live in the nested
+// modules bench/, e2e/ and frameworks/. It also checks that the
 // packages it compiles leave out the optional integrations (Prometheus,
 // the Sentry SDK), whose modules the graph may list.
 func TestServiceDependencies(t *testing.T) {
