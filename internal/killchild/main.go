@@ -8,10 +8,12 @@
 //	killchild purge DB USER ACTOR
 //	killchild log DB LOGGER
 //	killchild verify DB LOGGER ACKED
+//	killchild check DB
 //
 // log prints "acked N" after each Flush: every record up to N is stored.
 // verify checks, after a kill, that the database passes Check and holds
-// the records 0 to ACKED of LOGGER, and prints how many it holds.
+// the records 0 to ACKED of LOGGER, and prints how many it holds. check
+// runs Check alone.
 package main
 
 import (
@@ -73,6 +75,11 @@ func run(args []string) error {
 				fmt.Printf("acked %d\n", i)
 			}
 		}
+	case mode == "check" && len(args) == 2:
+		if probs, err := db.Check(ctx); err != nil || len(probs) > 0 {
+			return fmt.Errorf("check: %v %v", probs, err)
+		}
+		return nil
 	case mode == "verify" && len(args) == 4:
 		return verify(ctx, db, args[2], args[3])
 	}
