@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -145,5 +146,57 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached in 10s")
 		}
+	}
+}
+
+// sizesWriter blocks its first batch until open is closed and records
+// every batch's size.
+type sizesWriter struct {
+	mu    sync.Mutex
+	sizes []int
+	first chan struct{}
+	open  chan struct{}
+}
+
+func (w *sizesWriter) WriteBatch(ctx context.Context, recs []sidelog.Record) error {
+	w.mu.Lock()
+	w.sizes = append(w.sizes, len(recs))
+	first := len(w.sizes) == 1
+	w.mu.Unlock()
+	if first {
+		close(w.first)
+		<-w.open
+	}
+	return nil
+}
+
+// TestHandler_batchGrowsWithBacklog: a writer that falls behind takes
+// what is queued, up to MaxBatchSize, in one batch instead of BatchSize
+// at a time.
+func TestHandler_batchGrowsWithBacklog(t *testing.T) {
+	t.Parallel()
+	w := &sizesWriter{first: make(chan struct{}), open: make(chan struct{})}
+	// A long block timeout: the first batch's wait at the gate would
+	// otherwise make the store look slow and cap the batches.
+	h := MustNew(t, w, &handler.Options{QueueSize: 5000, BatchSize: 10, MaxBatchSize: 1000, BlockTimeout: time.Hour})
+	ctx := context.Background()
+	for range 10 {
+		h.Handle(ctx, record("first"))
+	}
+	<-w.first
+	for range 2500 {
+		if err := h.Handle(ctx, record("backlog")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(w.open)
+	MustFlush(t, h)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.sizes) < 2 || w.sizes[1] != 1000 || slices.Max(w.sizes) > 1000 {
+		t.Errorf("batch sizes %v: want the backlog in batches of up to 1000", w.sizes)
+	}
+	if st := h.Stats(); st.Written != 2510 {
+		t.Errorf("Written = %d, want 2510", st.Written)
 	}
 }

@@ -41,6 +41,7 @@ const (
 	DefaultQueueSize       = 65536
 	DefaultQueueBytes      = 32 << 20
 	DefaultBatchSize       = 1000
+	DefaultMaxBatchSize    = 16384
 	DefaultFlushInterval   = 200 * time.Millisecond
 	DefaultBlockTimeout    = 5 * time.Second
 	DefaultMaxRetryTime    = 10 * time.Second
@@ -86,11 +87,20 @@ type Options struct {
 	Overflow     Overflow
 	BlockTimeout time.Duration
 
-	// BatchSize records are written in one WriteBatch (default 1000); a
-	// batch is written when it is full or FlushInterval (default 200ms)
-	// has passed.
+	// BatchSize queued records start a WriteBatch (default 1000); a batch
+	// is also written when FlushInterval (default 200ms) has passed.
 	BatchSize     int
 	FlushInterval time.Duration
+
+	// MaxBatchSize bounds a batch that grows with the backlog (default
+	// 16384): when the writer finds more than BatchSize records queued,
+	// it writes up to MaxBatchSize of them in one WriteBatch, because a
+	// store pays per commit and per index page touched, not only per
+	// row. A writer that keeps up writes batches of about BatchSize. A
+	// batch is also kept to about a quarter of BlockTimeout at the
+	// store's recent speed, so that producers waiting under Block see
+	// progress well within their timeout.
+	MaxBatchSize int
 
 	// MaxRetryTime is how long a batch is retried while the store answers
 	// EUNAVAILABLE before it goes to the fallback (default 10s).
@@ -138,6 +148,7 @@ func (o *Options) withDefaults() Options {
 	setDefault(&r.QueueBytes, DefaultQueueBytes)
 	setDefault(&r.BlockTimeout, DefaultBlockTimeout)
 	setDefault(&r.BatchSize, DefaultBatchSize)
+	setDefault(&r.MaxBatchSize, DefaultMaxBatchSize)
 	setDefault(&r.FlushInterval, DefaultFlushInterval)
 	setDefault(&r.MaxRetryTime, DefaultMaxRetryTime)
 	setDefault(&r.MaxMessageBytes, DefaultMaxMessageBytes)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,9 +136,10 @@ func jsonAttr(key string, raw json.RawMessage) slog.Attr {
 // table of 10 typed columns with 4 indexes and FTS5 over the message, 500
 // rows per INSERT, 10,000 rows per transaction (rawRealistic). Each run
 // writes the same 200,000 records into a new database; -count interleaves
-// the variants. Run with:
+// the variants. SIDELOG_INGEST_FIXED=1 adds the writer as it was, batches
+// of at most 1,000 (MaxBatchSize 1000). Run with:
 //
-//	go test ./handler -run XXX -bench IngestRealistic -benchtime 1x -count 5
+//	SIDELOG_INGEST_FIXED=1 go test ./handler -run XXX -bench IngestRealistic -benchtime 1x -count 5
 //
 // Redaction's share of ingest, on and off interleaved:
 //
@@ -162,11 +164,19 @@ func BenchmarkIngestRealistic(b *testing.B) {
 	})
 	// producers=1/redact=off is producers=1 with redaction disabled
 	// (redact.Disabled()): what redaction, on by default, costs ingest.
-	for _, v := range []struct {
+	type variant struct {
 		producers int
 		red       *redact.Redactor
 		name      string
-	}{{8, nil, ""}, {1, nil, ""}, {1, redact.Disabled(), "/redact=off"}} {
+		maxBatch  int
+	}
+	variants := []variant{{8, nil, "", 0}, {1, nil, "", 0}, {1, redact.Disabled(), "/redact=off", 0}}
+	if os.Getenv("SIDELOG_INGEST_FIXED") != "" {
+		// The writer as it was: batches of at most BatchSize.
+		variants = append(variants, variant{8, nil, "/fixed1000", handler.DefaultBatchSize},
+			variant{1, nil, "/fixed1000", handler.DefaultBatchSize})
+	}
+	for _, v := range variants {
 		producers := v.producers
 		b.Run(fmt.Sprintf("sidelog/producers=%d%s", producers, v.name), func(b *testing.B) {
 			for range b.N {
@@ -178,7 +188,7 @@ func BenchmarkIngestRealistic(b *testing.B) {
 				}
 				// Default options but for the level: the raw side stores
 				// the debug lines too.
-				h := handler.New(db, &handler.Options{Level: slog.LevelDebug, Fallback: io.Discard, Redactor: v.red})
+				h := handler.New(db, &handler.Options{Level: slog.LevelDebug, Fallback: io.Discard, Redactor: v.red, MaxBatchSize: v.maxBatch})
 				b.StartTimer()
 				cpu0, t0 := rusageSelf(), time.Now()
 				logRealistic(h, data.calls, producers)

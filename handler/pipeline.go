@@ -59,6 +59,7 @@ type pipeline struct {
 	waiters   []*flushWaiter
 	down      bool      // the store stayed unavailable past MaxRetryTime
 	lastProbe time.Time // when a down store was last tried
+	perRecord int64     // the store's recent nanoseconds per record written
 
 	written, dropped, failed, retries, batches atomic.Int64
 	blocked, blockedNs                         atomic.Int64
@@ -76,6 +77,7 @@ type flushWaiter struct {
 
 func newPipeline(w sidelog.BatchWriter, o Options) *pipeline {
 	o.BatchSize = min(o.BatchSize, o.QueueSize)
+	o.MaxBatchSize = min(max(o.MaxBatchSize, o.BatchSize), o.QueueSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &pipeline{
 		w: w, o: o, level: o.Level,
@@ -271,7 +273,7 @@ func (p *pipeline) run() {
 func (p *pipeline) drain(all bool) {
 	for {
 		p.mu.Lock()
-		head, n := p.head, min(p.n, p.o.BatchSize)
+		head, n := p.head, min(p.n, p.batchCap())
 		urgent := all || len(p.line) > 0 || p.closed || p.bytes >= p.o.QueueBytes/2
 		p.mu.Unlock()
 		if n == 0 || n < p.o.BatchSize && !urgent {
@@ -280,6 +282,20 @@ func (p *pipeline) drain(all bool) {
 		p.writeSlots(head, n)
 	}
 	p.notifyWaiters()
+}
+
+// batchCap is how many records the next batch may take: MaxBatchSize, or
+// fewer when the store is slow, so that a batch is expected to take at
+// most a quarter of BlockTimeout. Waiting producers see progress once per
+// batch; a batch grown with the backlog on a loaded machine (6 s for
+// 16,384 records at load average 20 on 2 cores) must not look like a
+// stall to them.
+func (p *pipeline) batchCap() int {
+	if p.perRecord <= 0 {
+		return p.o.MaxBatchSize
+	}
+	n := int64(p.o.BlockTimeout/4) / p.perRecord
+	return int(min(max(n, int64(p.o.BatchSize)), int64(p.o.MaxBatchSize)))
 }
 
 // writeSlots converts the n items from head, frees their slots and stores
@@ -383,6 +399,12 @@ func (p *pipeline) writeBatch(recs []sidelog.Record) error {
 		return err
 	}
 	lat := int64(time.Since(t0))
+	// A moving average of the store's time per record, for batchCap.
+	if per := lat / int64(len(recs)); p.perRecord == 0 {
+		p.perRecord = per
+	} else {
+		p.perRecord += (per - p.perRecord) / 4
+	}
 	p.lastLat.Store(lat)
 	p.latency.observe(lat)
 	if lat > p.maxLat.Load() {

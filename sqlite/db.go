@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sidelog/sidelog"
@@ -66,7 +67,8 @@ type DB struct {
 	seqFloor map[int64]int64 // by day: the highest rowid a follower has read (see SavePosition)
 	chain    chainState      // the audit hash chain's newest link; guarded by wmu
 
-	cleanMu sync.Mutex // serialises retention runs, the only file swappers
+	cleanMu  sync.Mutex   // serialises retention runs, the only file swappers
+	cleaning atomic.Int32 // retention runs removing files: the writer does not checkpoint
 
 	emu    sync.Mutex       // guards events
 	events []sidelog.Record // security events not yet written (see flushEvents)

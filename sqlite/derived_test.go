@@ -90,6 +90,7 @@ func dumpDerived(t *testing.T, path string) string {
 	q(`SELECT * FROM attr_keys ORDER BY path`)
 	q(`SELECT * FROM reqs_minute ORDER BY 1, 2, 3, 4`)
 	q(`SELECT * FROM reqs_hour ORDER BY 1, 2, 3, 4`)
+	q(`SELECT 'rollup_hour', * FROM rollup_hour ORDER BY 2, 3, 4, 5`)
 	return strings.Join(lines, "\n")
 }
 
@@ -204,6 +205,7 @@ func TestDerived_UpgradeOldFile(t *testing.T) {
 	}
 	for _, q := range []string{`DROP TABLE attrs_fts`, `DROP TABLE attr_keys`, `DROP TABLE reqs_minute`, `DROP TABLE reqs_hour`,
 		`DROP INDEX logs_chain`, `ALTER TABLE logs DROP COLUMN chain_hash`, `ALTER TABLE logs DROP COLUMN chain_seq`, // 0003
+		`DROP TABLE rollup_hour`, // 0004
 		`DELETE FROM schema_migrations WHERE version > 1`} {
 		if _, err := h.Exec(q); err != nil {
 			t.Fatal(err)

@@ -206,6 +206,8 @@ func deleteRows(ctx context.Context, conn *sql.Conn, cond string, args []any, db
 	n, _ := res.RowsAffected()
 	for _, q := range []string{
 		`DELETE FROM rollup WHERE n <= 0`,
+		`DELETE FROM rollup_hour`,
+		rebuildRollupHourSQL,
 		`DELETE FROM purged_msgs WHERE id IN (SELECT msg FROM logs WHERE msg IN purged_msgs) OR id IN (SELECT err FROM logs WHERE err IN purged_msgs)`,
 		`INSERT INTO msgs_fts(msgs_fts, rowid, s) SELECT 'delete', id, s FROM msgs WHERE id IN purged_msgs`,
 		`DELETE FROM msgs WHERE id IN purged_msgs`,

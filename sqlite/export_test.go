@@ -8,3 +8,11 @@ func SetDerivedOff(off bool) { derivedOff = off }
 // connection, so that damage a test does to the file is met at once (a
 // long-running process meets it when its connections' page caches miss).
 func CatalogFreshConns(db *DB) { db.cat().SetMaxIdleConns(0) }
+
+// SetWALLimit sets the WAL length (frames) past which the writer
+// checkpoints itself, and returns the old one.
+func SetWALLimit(n int64) int64 { old := walLimit; walLimit = n; return old }
+
+// SetCheckpointInline makes new writer connections checkpoint after their
+// own commits, as before checkpoints moved off the writer's path.
+func SetCheckpointInline(on bool) { ckptInline = on }

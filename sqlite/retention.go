@@ -54,6 +54,8 @@ func (db *DB) Cleanup(ctx context.Context, pol sidelog.Retention, now time.Time,
 	defer db.cleanMu.Unlock()
 	if !dryRun {
 		db.removeStaleRewrites(true)
+		db.cleaning.Add(1)
+		defer db.cleaning.Add(-1)
 	}
 	start := time.Now()
 	rep = CleanupReport{DryRun: dryRun, BytesBefore: db.Size()}
@@ -292,6 +294,7 @@ func (db *DB) copySurvivors(ctx context.Context, src, dst, expired string, args 
 		`INSERT INTO main.msgs_fts(msgs_fts) VALUES ('rebuild')`,
 		`INSERT INTO main.rollup SELECT ts / 60000000000, ` + levelClassSQL + `, kind,
 			CASE WHEN status BETWEEN 100 AND 599 THEN status / 100 ELSE 0 END, count(*) FROM main.logs GROUP BY 1, 2, 3, 4`,
+		rebuildRollupHourSQL,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err

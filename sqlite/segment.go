@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/sidelog/sidelog"
 )
@@ -42,6 +44,17 @@ type segment struct {
 	dict map[string]int64 // cached dict ids
 	msgs map[string]int64 // cached msgs ids
 
+	// Checkpoints run off the writer's path (see checkpoint.go): ck is
+	// their connection (guarded by mu), ckBusy is set while one runs,
+	// ckRows and ckLast (guarded by DB.wmu) say how much was committed
+	// since the last one began.
+	ck        *sql.DB
+	ckBusy    atomic.Bool
+	ckRun     sync.Mutex   // held while a checkpoint runs
+	walFrames atomic.Int64 // frames in the WAL at the last checkpoint
+	ckRows    int64
+	ckLast    time.Time
+
 	cmu    sync.Mutex          // guards counts
 	counts map[rollupKey]int64 // records by class (minute zero); nil until read
 }
@@ -70,6 +83,13 @@ func (s *segment) openWriter(ctx context.Context) error {
 	w, err := s.db.openWriter(ctx, s.path, "segment", fresh)
 	if err != nil {
 		return err
+	}
+	// The writer never checkpoints: a checkpoint's fsync, meeting the
+	// filesystem's work for an unlinked day file, stalled its batches.
+	// checkpoint does it from another connection (checkpoint.go).
+	if _, err := w.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, map[bool]int{false: 0, true: 1000}[ckptInline])); err != nil {
+		w.Close()
+		return classify(err)
 	}
 	ins, err := w.PrepareContext(ctx, insertSQL[rowsPerInsert])
 	if err != nil {
@@ -201,6 +221,7 @@ func (s *segment) closeWriter() {
 		s.ins.Close()
 		s.w.Close()
 		s.w, s.ins = nil, nil
+		s.closeCheckpointer()
 	}
 }
 
@@ -238,6 +259,7 @@ func (s *segment) close() error {
 		errs = append(errs, s.ins.Close(), s.w.Close())
 		s.w, s.ins = nil, nil
 	}
+	s.closeCheckpointer()
 	if s.r != nil {
 		closeStmts(s.stmts)
 		errs = append(errs, s.r.Close())

@@ -206,6 +206,7 @@ func isCorrupt(err error) bool {
 // write inserts recs with the given rowids into the segment in one
 // transaction.
 func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int64) error {
+	s.catchUp(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -257,6 +258,7 @@ func (s *segment) write(ctx context.Context, recs []sidelog.Record, rowids []int
 	}
 	s.db.chain = head
 	s.addCounts(roll)
+	s.committed(len(recs))
 	return nil
 }
 
@@ -342,15 +344,31 @@ func statusClass(status int) int8 {
 }
 
 func addRollup(ctx context.Context, tx *sql.Tx, roll map[rollupKey]int64) error {
+	hours := make(map[rollupKey]int64, len(roll)/8+1)
 	for k, n := range roll {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO rollup(minute, level_class, kind, status_class, n)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
 			k.minute, k.levelClass, k.kind, k.statusClass, n); err != nil {
 			return fmt.Errorf("update rollup: %w", err)
 		}
+		k.minute = floorDiv(k.minute, 60)
+		hours[k] += n
+	}
+	for k, n := range hours {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hour(hour, level_class, kind, status_class, n)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+			k.minute, k.levelClass, k.kind, k.statusClass, n); err != nil {
+			return fmt.Errorf("update rollup_hour: %w", err)
+		}
 	}
 	return nil
 }
+
+// rebuildRollupHourSQL refills rollup_hour from rollup, after erasure or
+// a retention rewrite changed the per-minute counts.
+const rebuildRollupHourSQL = `INSERT INTO main.rollup_hour(hour, level_class, kind, status_class, n)
+	SELECT (minute - ((minute % 60) + 60) % 60) / 60, level_class, kind, status_class, sum(n)
+	FROM main.rollup GROUP BY 1, 2, 3, 4`
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
