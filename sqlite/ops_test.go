@@ -117,8 +117,11 @@ func TestDB_CleanupMaxBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if db.Size() > limit || rep.Removed == 0 {
-		t.Errorf("size %d after cleanup, limit %d; report %+v", db.Size(), limit, rep)
+	// The size when the removal was done, measured by the store itself:
+	// the run's "done" event goes to today's file afterwards, and today's
+	// growth is not the cleanup's to bound.
+	if rep.BytesAfter > limit || db.Size() >= rep.BytesBefore || rep.Removed == 0 {
+		t.Errorf("size %d after cleanup, limit %d; report %+v", rep.BytesAfter, limit, rep)
 	}
 	if n, _ := db.Count(ctx, sidelog.Filter{Kinds: []sidelog.Kind{sidelog.KindAudit, sidelog.KindSecurity}}); n != audits+2 {
 		t.Errorf("audit and security records %d -> %d: size cleanup must keep them (and add its started and done events)", audits, n)
