@@ -25,7 +25,7 @@ const (
 
 // ckptInline puts checkpoints back on the writer's connection (SQLite's
 // autocheckpoint after its commits), as before: only for measuring the
-// difference (BenchmarkScaleRetention with SIDELOG_CKPT_INLINE=1).
+// difference (BenchmarkScaleRetention with SIDELOG_RETENTION_BEFORE=1).
 var ckptInline bool
 
 // walLimit is how many WAL frames (pages) make the writer checkpoint

@@ -13,6 +13,10 @@ func CatalogFreshConns(db *DB) { db.cat().SetMaxIdleConns(0) }
 // checkpoints itself, and returns the old one.
 func SetWALLimit(n int64) int64 { old := walLimit; walLimit = n; return old }
 
-// SetCheckpointInline makes new writer connections checkpoint after their
-// own commits, as before checkpoints moved off the writer's path.
-func SetCheckpointInline(on bool) { ckptInline = on }
+// SetRetentionBefore puts back what the store did before the retention
+// stall work: new writer connections checkpoint after their own commits,
+// and class counts are read from the per-minute rollup.
+func SetRetentionBefore(on bool) {
+	ckptInline = on
+	classCountsTable = map[bool]string{false: "rollup_hour", true: "rollup"}[on]
+}

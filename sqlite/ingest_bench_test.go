@@ -33,6 +33,11 @@ var realisticRecs = sync.OnceValue(func() []sidelog.Record {
 //	go test ./sqlite -run XXX -bench WriteRealistic -benchtime 1x -count 3
 func BenchmarkWriteRealistic(b *testing.B) {
 	src := realisticRecs()
+	// SIDELOG_RETENTION_BEFORE=1: checkpoints in the writer, as before.
+	if os.Getenv("SIDELOG_RETENTION_BEFORE") == "1" {
+		sqlite.SetRetentionBefore(true)
+		defer sqlite.SetRetentionBefore(false)
+	}
 	sizes := []int{1000, 16384}
 	if s := os.Getenv("SIDELOG_BATCH"); s != "" {
 		n, _ := strconv.Atoi(s)

@@ -587,11 +587,12 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 func runRetention(b *testing.B) retentionResult {
-	// SIDELOG_CKPT_INLINE=1: the writer checkpoints after its own commits,
-	// as before checkpoints moved off its path (the baseline).
-	if os.Getenv("SIDELOG_CKPT_INLINE") == "1" {
-		sqlite.SetCheckpointInline(true)
-		defer sqlite.SetCheckpointInline(false)
+	// SIDELOG_RETENTION_BEFORE=1: the store as before the retention stall
+	// work (checkpoints in the writer, class counts from the per-minute
+	// rollup), the baseline.
+	if os.Getenv("SIDELOG_RETENTION_BEFORE") == "1" {
+		sqlite.SetRetentionBefore(true)
+		defer sqlite.SetRetentionBefore(false)
 	}
 	src, _ := scaleDB(b, 60)
 	ctx := context.Background()
@@ -861,5 +862,54 @@ func TestScaleExplain(t *testing.T) {
 		st.Close()
 		t.Logf("%-42s %8.3f ms (prepared %8.3f ms) %3d rows | %s", c.name, float64(best.Microseconds())/1000,
 			float64(bestPrep.Microseconds())/1000, n, strings.Join(plan, "; "))
+	}
+}
+
+// BenchmarkScaleRollupHour measures a per-hour, per-level chart of the
+// newest 30 and 60 days of the 60-day database read from the per-minute
+// rollup (summed by hour in SQL) and from rollup_hour, on every file of
+// those days opened once beforehand (warm): the storage side of a long
+// chart, without the store's query planning.
+//
+//	go test -tags scale -run '^$' -bench ScaleRollupHour -benchtime 20x ./sqlite/
+func BenchmarkScaleRollupHour(b *testing.B) {
+	src, _ := scaleDB(b, 60)
+	files, _ := filepath.Glob(src + ".d/*.db")
+	sort.Sort(sort.Reverse(sort.StringSlice(files)))
+	var dbs []*sql.DB
+	for _, f := range files {
+		h, err := sql.Open("sqlite", "file:"+f+"?mode=ro&_pragma=query_only(1)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		dbs = append(dbs, h)
+	}
+	queries := map[string]string{
+		"minute": `SELECT (minute - ((minute % 60) + 60) % 60) / 60, level_class, sum(n) FROM rollup GROUP BY 1, 2`,
+		"hour":   `SELECT hour, level_class, sum(n) FROM rollup_hour GROUP BY 1, 2`,
+	}
+	for _, days := range []int{30, 60} {
+		for _, table := range []string{"minute", "hour"} {
+			b.Run(fmt.Sprintf("days=%d/from=%s", days, table), func(b *testing.B) {
+				var total int64
+				for b.Loop() {
+					total = 0
+					for _, h := range dbs[:min(len(dbs), 3*days)] {
+						rows, err := h.Query(queries[table])
+						if err != nil {
+							b.Fatal(err)
+						}
+						for rows.Next() {
+							var hr, lc, n int64
+							rows.Scan(&hr, &lc, &n)
+							total += n
+						}
+						rows.Close()
+					}
+				}
+				b.ReportMetric(float64(total), "records")
+			})
+		}
 	}
 }
