@@ -222,7 +222,8 @@ func (db *DB) HistogramFromRollup(f sidelog.Filter, step time.Duration) bool {
 // Histogram counts the records matching f by level class in buckets of
 // width step from f.Since to f.Until. Questions on level, kind and status
 // class with a step of whole minutes are answered from the per-minute
-// rollup over any window: the minutes that the window's ends or the bucket
+// rollup over any window (whole hours that fall in one bucket from the
+// hourly rollup): the minutes that the window's ends or the bucket
 // boundaries cut (at most one per bucket) are counted from their rows.
 func (db *DB) Histogram(ctx context.Context, f sidelog.Filter, step time.Duration) ([]sidelog.Bucket, error) {
 	if err := validate(f); err != nil {
@@ -303,7 +304,36 @@ func histFromRollup(ctx context.Context, r queryer, day int64, f sidelog.Filter,
 		if lo < a*m {
 			ranges = append(ranges, [2]int64{lo, a * m})
 		}
-		w.add("minute >= ? AND minute < ?", a, b)
+		// Whole hours that fall inside one bucket come from the hourly
+		// rollup (24 rows a day per class instead of 1,440); the other
+		// minutes from the per-minute one.
+		var hours []int64
+		var mins [][2]int64 // minute ranges [lo, hi) left to the minute rollup
+		from := a
+		for h := ceilDiv(a, 60); (h+1)*60 <= b; h++ {
+			if floorDiv(h*int64(time.Hour)-since, int64(step)) != floorDiv((h+1)*int64(time.Hour)-1-since, int64(step)) {
+				continue
+			}
+			hours = append(hours, h)
+			if from < h*60 {
+				mins = append(mins, [2]int64{from, h * 60})
+			}
+			from = (h + 1) * 60
+		}
+		if from < b {
+			mins = append(mins, [2]int64{from, b})
+		}
+		if len(hours) > 0 {
+			hw := &where{conds: slices.Clone(cw.conds), args: slices.Clone(cw.args)}
+			hj, _ := json.Marshal(hours)
+			hw.add("hour IN (SELECT value FROM json_each(?))", string(hj))
+			q := `SELECT (hour * 3600000000000 - ?) / ?, level_class, sum(n) FROM rollup_hour` + hw.String() + ` GROUP BY 1, 2`
+			if err := addBuckets(ctx, r, q, append([]any{since, int64(step)}, hw.args...), out); err != nil {
+				return err
+			}
+		}
+		mj, _ := json.Marshal(mins)
+		w.add("minute >= j.value ->> 0 AND minute < j.value ->> 1")
 		if since%m != 0 {
 			// Every bucket boundary falls inside a minute: those minutes,
 			// one per stepMin, come from the rows.
@@ -317,9 +347,11 @@ func histFromRollup(ctx context.Context, r queryer, day int64, f sidelog.Filter,
 		if b*m < hi {
 			ranges = append(ranges, [2]int64{b * m, hi})
 		}
-		q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM rollup` + w.String() + ` GROUP BY 1, 2`
-		if err := addBuckets(ctx, r, q, append([]any{since, int64(step)}, w.args...), out); err != nil {
-			return err
+		if len(mins) > 0 {
+			q := `SELECT (minute * 60000000000 - ?) / ?, level_class, sum(n) FROM json_each(?) j, rollup` + w.String() + ` GROUP BY 1, 2`
+			if err := addBuckets(ctx, r, q, append([]any{since, int64(step), string(mj)}, w.args...), out); err != nil {
+				return err
+			}
 		}
 	}
 	if len(ranges) == 0 {
