@@ -15,6 +15,9 @@
 //	sidelog_write_retries_total      counter    batch writes that failed and were retried
 //	sidelog_queue_depth              gauge      records waiting for the writer
 //	sidelog_queue_bytes              gauge      their approximate memory
+//	sidelog_blocked_calls_total      counter    log calls that waited for room (Block policy)
+//	sidelog_blocked_seconds_total    counter    the time they waited, summed
+//	sidelog_queue_waiting            gauge      log calls waiting for room now
 //	sidelog_batch_latency_seconds    histogram  duration of each committed batch write
 //	sidelog_redacted_total{rule}     counter    values the redactor replaced, by rule
 //	sidelog_db_size_bytes            gauge      the log database on disk: catalog, day files, WAL
@@ -51,6 +54,7 @@ type Collector struct {
 	o                                      Options
 	written, dropped, failed, retries      *prometheus.Desc
 	depth, qbytes, latency, redacted, size *prometheus.Desc
+	blocked, blockedTime, waiting          *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -64,23 +68,26 @@ func New(o Options) *Collector {
 		return prometheus.NewDesc(prometheus.BuildFQName(o.Namespace, "", name), help, labels, o.ConstLabels)
 	}
 	return &Collector{
-		o:        o,
-		written:  d("records_written_total", "Records committed to the log database."),
-		dropped:  d("records_dropped_total", "Records refused because the queue was full."),
-		failed:   d("records_failed_total", "Records written to the fallback instead of the log database."),
-		retries:  d("write_retries_total", "Batch writes that failed and were retried."),
-		depth:    d("queue_depth", "Records waiting for the writer."),
-		qbytes:   d("queue_bytes", "Approximate memory of the queued records."),
-		latency:  d("batch_latency_seconds", "Duration of each committed batch write."),
-		redacted: d("redacted_total", "Values the redactor replaced, by rule.", "rule"),
-		size:     d("db_size_bytes", "Size on disk of the log database: catalog, day files and their WAL files."),
+		o:           o,
+		written:     d("records_written_total", "Records committed to the log database."),
+		dropped:     d("records_dropped_total", "Records refused because the queue was full."),
+		failed:      d("records_failed_total", "Records written to the fallback instead of the log database."),
+		retries:     d("write_retries_total", "Batch writes that failed and were retried."),
+		depth:       d("queue_depth", "Records waiting for the writer."),
+		qbytes:      d("queue_bytes", "Approximate memory of the queued records."),
+		latency:     d("batch_latency_seconds", "Duration of each committed batch write."),
+		redacted:    d("redacted_total", "Values the redactor replaced, by rule.", "rule"),
+		blocked:     d("blocked_calls_total", "Log calls that waited for room in the queue (Block policy)."),
+		blockedTime: d("blocked_seconds_total", "Time log calls spent waiting for room in the queue, summed."),
+		waiting:     d("queue_waiting", "Log calls waiting for room in the queue now."),
+		size:        d("db_size_bytes", "Size on disk of the log database: catalog, day files and their WAL files."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.o.Stats != nil {
-		for _, d := range []*prometheus.Desc{c.written, c.dropped, c.failed, c.retries, c.depth, c.qbytes, c.latency, c.redacted} {
+		for _, d := range []*prometheus.Desc{c.written, c.dropped, c.failed, c.retries, c.depth, c.qbytes, c.latency, c.redacted, c.blocked, c.blockedTime, c.waiting} {
 			ch <- d
 		}
 	}
@@ -102,6 +109,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.retries, st.Retries)
 		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(st.QueueDepth))
 		ch <- prometheus.MustNewConstMetric(c.qbytes, prometheus.GaugeValue, float64(st.QueueBytes))
+		counter(c.blocked, st.Blocked)
+		ch <- prometheus.MustNewConstMetric(c.blockedTime, prometheus.CounterValue, st.BlockedTime.Seconds())
+		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(st.Waiting))
 		ch <- latencyHistogram(c.latency, st.BatchLatency)
 		rules := make([]string, 0, len(st.Redacted))
 		for r := range st.Redacted {

@@ -112,3 +112,24 @@ sidelog_batch_latency_seconds_count 4
 		t.Error(err)
 	}
 }
+
+// The Block policy's waits are exported from Stats.
+func TestCollector_Blocked(t *testing.T) {
+	c := promsidelog.New(promsidelog.Options{Stats: func() handler.Stats {
+		return handler.Stats{Blocked: 7, BlockedTime: 1500 * time.Millisecond, Waiting: 2}
+	}})
+	want := `
+# HELP sidelog_blocked_calls_total Log calls that waited for room in the queue (Block policy).
+# TYPE sidelog_blocked_calls_total counter
+sidelog_blocked_calls_total 7
+# HELP sidelog_blocked_seconds_total Time log calls spent waiting for room in the queue, summed.
+# TYPE sidelog_blocked_seconds_total counter
+sidelog_blocked_seconds_total 1.5
+# HELP sidelog_queue_waiting Log calls waiting for room in the queue now.
+# TYPE sidelog_queue_waiting gauge
+sidelog_queue_waiting 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "sidelog_blocked_calls_total", "sidelog_blocked_seconds_total", "sidelog_queue_waiting"); err != nil {
+		t.Error(err)
+	}
+}
