@@ -200,3 +200,28 @@ func TestHandler_batchGrowsWithBacklog(t *testing.T) {
 		t.Errorf("Written = %d, want 2510", st.Written)
 	}
 }
+
+// TestHandler_blockBatchLongerThanTimeout: each batch takes three times
+// BlockTimeout (a loaded machine), yet the writer keeps answering: no
+// caller may give up.
+func TestHandler_blockBatchLongerThanTimeout(t *testing.T) {
+	t.Parallel()
+	db, _ := MustOpenDB(t, sqlite.Options{})
+	h := MustNew(t, slowWriter{db, 300 * time.Millisecond}, &handler.Options{QueueSize: 2, BatchSize: 1, BlockTimeout: 100 * time.Millisecond})
+	l := slog.New(h)
+	var wg sync.WaitGroup
+	for p := range 4 {
+		wg.Go(func() {
+			for i := range 3 {
+				l.Info("slow batch", "producer", p, "i", i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.Stats(); st.Dropped != 0 || st.Written != 12 || st.Blocked == 0 {
+		t.Errorf("stats %+v: want 12 written, 0 dropped, some blocked", st)
+	}
+}

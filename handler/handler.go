@@ -28,9 +28,11 @@ type Overflow int
 const (
 	// Block makes the caller wait its turn for room in the queue, first
 	// come first served, for as long as the writer makes progress. The
-	// record is dropped and counted only when the writer has freed no room
-	// for Options.BlockTimeout (a stalled store); until it frees room
-	// again, later callers that find the queue full are dropped at once.
+	// record is dropped and counted only when the writer is stalled: it
+	// has freed no room for Options.BlockTimeout and is not inside a
+	// WriteBatch call that has run less than 10 × BlockTimeout without
+	// failing. Until it frees room again, later callers that find the
+	// queue full are dropped at once.
 	Block Overflow = iota
 	// DropNewest drops the record at once and counts it.
 	DropNewest

@@ -63,6 +63,8 @@ type pipeline struct {
 
 	written, dropped, failed, retries, batches atomic.Int64
 	blocked, blockedNs                         atomic.Int64
+	inWrite                                    atomic.Int64 // UnixNano when the running WriteBatch began; 0 between calls
+	failing                                    atomic.Bool  // the last WriteBatch call failed
 	inflight                                   atomic.Int64
 	lastLat, maxLat                            atomic.Int64
 	latency                                    latencyCounts
@@ -170,6 +172,11 @@ func (p *pipeline) wait(it *item) error {
 		if idle < p.o.BlockTimeout {
 			p.mu.Unlock()
 			timer.Reset(p.o.BlockTimeout - idle) // the writer moved: wait on
+			continue
+		}
+		if left := p.working(); left > 0 {
+			p.mu.Unlock()
+			timer.Reset(min(left, p.o.BlockTimeout)) // a slow batch, not a stall
 			continue
 		}
 		p.stalled = true
@@ -284,6 +291,24 @@ func (p *pipeline) drain(all bool) {
 	p.notifyWaiters()
 }
 
+// stallFactor times BlockTimeout is how long one WriteBatch call may run
+// and still count as progress: a store that answers, however slowly, is
+// working; one that has not answered for that long is stalled.
+const stallFactor = 10
+
+// working returns how much longer the current WriteBatch call counts as
+// progress: while the store has not failed its last call and the call has
+// run less than stallFactor × BlockTimeout. Waiting callers do not give up
+// meanwhile: a batch that takes longer than BlockTimeout on a loaded
+// machine (seconds for 16,384 records at load average 20) is not a stall.
+func (p *pipeline) working() time.Duration {
+	start := p.inWrite.Load()
+	if start == 0 || p.failing.Load() {
+		return 0
+	}
+	return time.Duration(start) + stallFactor*p.o.BlockTimeout - time.Duration(time.Now().UnixNano())
+}
+
 // batchCap is how many records the next batch may take: MaxBatchSize, or
 // fewer when the store is slow, so that a batch is expected to take at
 // most a quarter of BlockTimeout. Waiting producers see progress once per
@@ -394,7 +419,10 @@ func (p *pipeline) store(recs []sidelog.Record) {
 // writeBatch calls the store once and counts a success.
 func (p *pipeline) writeBatch(recs []sidelog.Record) error {
 	t0 := time.Now()
+	p.inWrite.Store(t0.UnixNano())
 	err := p.w.WriteBatch(p.ctx, recs)
+	p.inWrite.Store(0)
+	p.failing.Store(err != nil)
 	if err != nil {
 		return err
 	}
