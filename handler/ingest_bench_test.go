@@ -3,7 +3,6 @@ package handler_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -52,80 +51,7 @@ var realisticRecords = sync.OnceValue(func() *realistic {
 
 // callOf is the slog call an application or the middleware makes for rec.
 func callOf(r sidelog.Record) realCall {
-	var a []slog.Attr
-	str := func(k, v string) {
-		if v != "" {
-			a = append(a, slog.String(k, v))
-		}
-	}
-	a = append(a, slog.String(sidelog.KeyKind, r.Kind.String()))
-	str(sidelog.KeyLogger, r.Logger)
-	str(sidelog.KeyRequestID, r.RequestID)
-	str(sidelog.KeyUserID, r.UserID)
-	str(sidelog.KeyTenantID, r.TenantID)
-	str(sidelog.KeyMethod, r.Method)
-	str(sidelog.KeyPath, r.Path)
-	str(sidelog.KeyRoute, r.Route)
-	if r.Status != 0 {
-		a = append(a, slog.Int(sidelog.KeyStatus, r.Status))
-	}
-	if r.Duration != 0 {
-		a = append(a, slog.Duration(sidelog.KeyDuration, r.Duration))
-	}
-	str(sidelog.KeyClientIP, r.ClientIP)
-	str(sidelog.KeyUserAgent, r.UserAgent)
-	str(sidelog.KeyError, r.Error)
-	if len(r.Attrs) > 0 {
-		a = append(a, jsonAttrs(json.NewDecoder(strings.NewReader(string(r.Attrs))))...)
-	}
-	return realCall{r.Level, r.Message, a}
-}
-
-// jsonAttrs reads the members of a JSON object (its '{' not yet read) as
-// slog attributes in their order: nested objects become groups.
-func jsonAttrs(d *json.Decoder) []slog.Attr {
-	d.UseNumber()
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		panic(fmt.Sprintf("attrs: want an object, got %v %v", t, err))
-	}
-	var out []slog.Attr
-	for d.More() {
-		k, _ := d.Token()
-		key := k.(string)
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			panic(err)
-		}
-		out = append(out, jsonAttr(key, raw))
-	}
-	d.Token() // '}'
-	return out
-}
-
-func jsonAttr(key string, raw json.RawMessage) slog.Attr {
-	switch raw[0] {
-	case '{':
-		return slog.Attr{Key: key, Value: slog.GroupValue(jsonAttrs(json.NewDecoder(strings.NewReader(string(raw))))...)}
-	case '"':
-		var s string
-		json.Unmarshal(raw, &s)
-		return slog.String(key, s)
-	case '[':
-		var v []any
-		json.Unmarshal(raw, &v)
-		return slog.Any(key, v)
-	case 't', 'f':
-		return slog.Bool(key, raw[0] == 't')
-	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
-		panic(err)
-	}
-	if i, err := n.Int64(); err == nil {
-		return slog.Int64(key, i)
-	}
-	f, _ := n.Float64()
-	return slog.Float64(key, f)
+	return realCall{r.Level, r.Message, gen.Attrs(r)}
 }
 
 // BenchmarkIngestRealistic measures slog call to committed row on

@@ -25,7 +25,6 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/sidelog/sidelog"
 	"github.com/sidelog/sidelog/gen"
 	"github.com/sidelog/sidelog/handler"
 	"github.com/sidelog/sidelog/ship"
@@ -201,63 +200,9 @@ type call struct {
 func loadCalls(n int) []call {
 	calls := make([]call, 0, n)
 	for r := range gen.Records(gen.Options{Rows: n, Span: time.Hour, Seed: 20}) {
-		a := make([]slog.Attr, 0, 16)
-		a = append(a, slog.String(sidelog.KeyKind, r.Kind.String()), slog.String(sidelog.KeyLogger, r.Logger))
-		str := func(k, v string) {
-			if v != "" {
-				a = append(a, slog.String(k, v))
-			}
-		}
-		str(sidelog.KeyRequestID, r.RequestID)
-		str(sidelog.KeyUserID, r.UserID)
-		str(sidelog.KeyTenantID, r.TenantID)
-		str(sidelog.KeyMethod, r.Method)
-		str(sidelog.KeyPath, r.Path)
-		str(sidelog.KeyRoute, r.Route)
-		if r.Status != 0 {
-			a = append(a, slog.Int(sidelog.KeyStatus, r.Status), slog.Duration(sidelog.KeyDuration, r.Duration))
-		}
-		str(sidelog.KeyClientIP, r.ClientIP)
-		str(sidelog.KeyUserAgent, r.UserAgent)
-		str(sidelog.KeyError, r.Error)
-		if len(r.Attrs) > 0 {
-			d := json.NewDecoder(bytes.NewReader(r.Attrs))
-			d.UseNumber()
-			var obj map[string]any
-			if err := d.Decode(&obj); err != nil {
-				panic(err)
-			}
-			a = append(a, slogAttrs(obj)...)
-		}
-		calls = append(calls, call{r.Level, r.Message, a})
+		calls = append(calls, call{r.Level, r.Message, gen.Attrs(r)})
 	}
 	return calls
-}
-
-func slogAttrs(obj map[string]any) []slog.Attr {
-	var out []slog.Attr
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range obj {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		switch v := obj[k].(type) {
-		case map[string]any:
-			out = append(out, slog.Attr{Key: k, Value: slog.GroupValue(slogAttrs(v)...)})
-		case json.Number:
-			if i, err := v.Int64(); err == nil {
-				out = append(out, slog.Int64(k, i))
-			} else {
-				f, _ := v.Float64()
-				out = append(out, slog.Float64(k, f))
-			}
-		default:
-			out = append(out, slog.Any(k, v))
-		}
-	}
-	return out
 }
 
 // loadResult is one run: the application logging calls at a fixed rate,

@@ -3,9 +3,6 @@
 package load
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -40,102 +37,7 @@ func Records(n int, seed uint64) []Rec {
 // Convert turns a generated record into the log call an application would
 // make for it.
 func Convert(r sidelog.Record) Rec {
-	as := make([]slog.Attr, 0, 16)
-	str := func(k, v string) {
-		if v != "" {
-			as = append(as, slog.String(k, v))
-		}
-	}
-	str(sidelog.KeyKind, r.Kind.String())
-	str(sidelog.KeyLogger, r.Logger)
-	str(sidelog.KeyRequestID, r.RequestID)
-	str(sidelog.KeyUserID, r.UserID)
-	str(sidelog.KeyTenantID, r.TenantID)
-	str(sidelog.KeyMethod, r.Method)
-	str(sidelog.KeyPath, r.Path)
-	str(sidelog.KeyRoute, r.Route)
-	if r.Status != 0 {
-		as = append(as, slog.Int(sidelog.KeyStatus, r.Status))
-	}
-	if r.Duration != 0 {
-		as = append(as, slog.Duration(sidelog.KeyDuration, r.Duration))
-	}
-	str(sidelog.KeyClientIP, r.ClientIP)
-	str(sidelog.KeyUserAgent, r.UserAgent)
-	str(sidelog.KeyError, r.Error)
-	if len(r.Attrs) > 0 {
-		extra, err := jsonAttrs(r.Attrs)
-		if err != nil {
-			panic(fmt.Sprintf("gen made attributes that are not a JSON object: %v: %s", err, r.Attrs))
-		}
-		as = append(as, extra...)
-	}
-	return Rec{Level: r.Level, Msg: r.Message, Attrs: as, RequestID: r.RequestID}
-}
-
-// jsonAttrs decodes a JSON object into slog attributes in the object's
-// order: nested objects become groups, integers int64, other numbers
-// float64, arrays []any.
-func jsonAttrs(b []byte) ([]slog.Attr, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return nil, fmt.Errorf("want an object")
-	}
-	return objectAttrs(d)
-}
-
-func objectAttrs(d *json.Decoder) ([]slog.Attr, error) {
-	var as []slog.Attr
-	for d.More() {
-		t, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := t.(string)
-		v, err := value(d)
-		if err != nil {
-			return nil, err
-		}
-		as = append(as, slog.Attr{Key: key, Value: v})
-	}
-	_, err := d.Token() // '}'
-	return as, err
-}
-
-func value(d *json.Decoder) (slog.Value, error) {
-	t, err := d.Token()
-	if err != nil {
-		return slog.Value{}, err
-	}
-	switch t := t.(type) {
-	case json.Delim:
-		if t == '{' {
-			as, err := objectAttrs(d)
-			return slog.GroupValue(as...), err
-		}
-		var list []any
-		for d.More() {
-			var v any
-			if err := d.Decode(&v); err != nil {
-				return slog.Value{}, err
-			}
-			list = append(list, v)
-		}
-		_, err := d.Token() // ']'
-		return slog.AnyValue(list), err
-	case json.Number:
-		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
-			return slog.Int64Value(i), nil
-		}
-		f, err := t.Float64()
-		return slog.Float64Value(f), err
-	case string:
-		return slog.StringValue(t), nil
-	case bool:
-		return slog.BoolValue(t), nil
-	}
-	return slog.AnyValue(nil), nil
+	return Rec{Level: r.Level, Msg: r.Message, Attrs: gen.Attrs(r), RequestID: r.RequestID}
 }
 
 // CPU returns the CPU time (user + system) the process has used so far.
