@@ -63,8 +63,9 @@ func (h durHist) encode() []byte {
 
 var errBadHist = errors.New("bad duration histogram")
 
-// decodeHist adds the histogram in blob to h.
-func (h durHist) decode(blob []byte) error {
+// walkHist calls add with each bucket and count of the histogram in blob
+// (see durHist.encode), checking the encoding as it goes.
+func walkHist(blob []byte, add func(bucket, count uint64)) error {
 	if len(blob) == 0 || blob[0] != histVersion {
 		return errBadHist
 	}
@@ -82,10 +83,15 @@ func (h durHist) decode(blob []byte) error {
 		if b > maxBucket {
 			return errBadHist
 		}
-		h[uint16(b)] += c
+		add(b, c)
 		i += n1 + n2
 	}
 	return nil
+}
+
+// decode adds the histogram in blob to h.
+func (h durHist) decode(blob []byte) error {
+	return walkHist(blob, func(b, c uint64) { h[uint16(b)] += c })
 }
 
 // denseHist is a durHist as a slice indexed by bucket (maxBucket+1 long):
@@ -97,27 +103,7 @@ func (h denseHist) add(d time.Duration, n uint64) { h[histBucket(d)] += n }
 
 // decode adds the histogram in blob (see durHist.encode) to h.
 func (h denseHist) decode(blob []byte) error {
-	if len(blob) == 0 || blob[0] != histVersion {
-		return errBadHist
-	}
-	b := uint64(0)
-	for i := 1; i < len(blob); {
-		d, n1 := binary.Uvarint(blob[i:])
-		if n1 <= 0 {
-			return errBadHist
-		}
-		c, n2 := binary.Uvarint(blob[i+n1:])
-		if n2 <= 0 {
-			return errBadHist
-		}
-		b += d
-		if b > maxBucket {
-			return errBadHist
-		}
-		h[b] += c
-		i += n1 + n2
-	}
-	return nil
+	return walkHist(blob, func(b, c uint64) { h[b] += c })
 }
 
 // quantiles returns the durations at the given quantiles (0 < q ≤ 1) by
