@@ -83,20 +83,27 @@ func mustCheck(t *testing.T, child, path string) {
 	}
 }
 
+// killData returns a closed database of generated records over the ten
+// days before killNow, for a child to be killed in, and the records.
+func killData(t *testing.T) (string, []sidelog.Record) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "logs.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return path, MustGenerate(t, db, scaled(2000), killNow.Add(-time.Hour), 10*sidelog.Day)
+}
+
 // TestDB_CleanupKilled kills cleanup 20 times at random points; run again
 // to completion, it must leave exactly the records the policy keeps, no
 // file of a rewrite in progress, a sound database, and a record of every
 // run that removed something, finished or cut short.
 func TestDB_CleanupKilled(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "logs.db")
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := MustGenerate(t, db, scaled(2000), killNow.Add(-time.Hour), 10*sidelog.Day)
-	db.Close()
+	path, recs := killData(t)
 	var want int64
 	for _, r := range recs {
 		if !expired(r, killPolicy(), killNow) {
@@ -113,7 +120,7 @@ func TestDB_CleanupKilled(t *testing.T) {
 	if m, _ := filepath.Glob(path + ".d/*.rewrite*"); len(m) > 0 {
 		t.Errorf("left behind: %v", m)
 	}
-	db, err = sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +142,8 @@ func TestDB_CleanupKilled(t *testing.T) {
 // run, finished or not, is recorded as a security event.
 func TestDB_PurgeKilled(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "logs.db")
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := MustGenerate(t, db, scaled(2000), killNow.Add(-time.Hour), 10*sidelog.Day)
-	db.Close()
+	path, recs := killData(t)
 	var others int64
 	for _, r := range recs {
 		if r.UserID != killUser {
@@ -152,7 +153,7 @@ func TestDB_PurgeKilled(t *testing.T) {
 	child := childbuild.Build(t)
 	killLoop(t, child, "purge", path, killUser, "kill test")
 
-	db, err = sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
